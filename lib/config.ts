@@ -1,0 +1,306 @@
+/**
+ * @module config
+ * The Data Owner's settings: every variable of the upstream client's configuration table
+ * (spec/protocol.md §10) with the upstream defaults (D6), validated with a schema, plus import
+ * and export of upstream `.client.env` files (KEY=VALUE lines).
+ *
+ * Precedence: built-in defaults < deployment `config.json` < settings the user saved.
+ * Pure: no I/O here (see lib/settings-store.ts).
+ */
+import { z } from 'zod';
+
+/** How a variable is used in the browser, shown next to it in the UI. */
+export type Applicability = 'used' | 'replaced' | 'compat';
+
+export interface SettingSpec {
+  readonly key: SettingKey;
+  readonly label: string;
+  readonly group: 'Node' | 'Rory' | 'Liu' | 'CKKS' | 'Keys' | 'MictlanX' | 'Paths';
+  readonly help: string;
+  /** `used`: used as is. `replaced`: no meaning in a browser; `note` says what replaces it. `compat`: accepted, not used. */
+  readonly applicability: Applicability;
+  readonly note?: string;
+  readonly kind: 'string' | 'int' | 'bool' | 'enum';
+  readonly options?: readonly string[];
+}
+
+const ROUTER_ENTRY = /^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*:[A-Za-z0-9.-]+:\d{1,5}$/;
+const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9a-fA-F:]+\]$/;
+const MICTLANX_ID = /^[a-zA-Z0-9]+([a-zA-Z0-9]|[-_](?=[a-zA-Z0-9]))*$/;
+
+const int = (min: number, max: number, what: string) =>
+  z.coerce
+    .number({ message: `${what} must be a whole number` })
+    .int({ message: `${what} must be a whole number` })
+    .min(min, { message: `${what} must be at least ${min}` })
+    .max(max, { message: `${what} must be at most ${max}` });
+
+const bool01 = z
+  .union([z.boolean(), z.enum(['0', '1', 'true', 'false'])], { message: 'must be 0 or 1' })
+  .transform((v) => v === true || v === '1' || v === 'true');
+
+const text = (what: string, max = 200) =>
+  z.string().trim().min(1, { message: `${what} must not be empty` }).max(max, { message: `${what} is too long` });
+
+export const settingsSchema = z.object({
+  NODE_ID: text('Node id', 100),
+  NODE_IP_ADDR: z.string().trim().regex(HOST, { message: 'must be a host name or IP address' }),
+  NODE_PORT: int(1, 65535, 'Port'),
+  RORY_MANAGER_IP_ADDR: z.string().trim().regex(HOST, { message: 'must be a host name or IP address (no scheme, no port)' }),
+  RORY_MANAGER_PORT: int(1, 65535, 'Port'),
+  MAX_WORKERS: int(1, 16, 'Max workers'),
+  MAX_ITERATIONS: int(1, 1000, 'Max iterations'),
+  WORKER_TIMEOUT: int(1, 86400, 'Worker timeout'),
+  RORY_DEBUG: bool01,
+  LIU_SECURITY_LEVEL: z.coerce
+    .number({ message: 'must be 128, 192 or 256' })
+    .refine((v) => v === 128 || v === 192 || v === 256, { message: 'must be 128, 192 or 256' }),
+  LIU_DECIMALS: int(0, 15, 'Liu decimals'),
+  LIU_ROUND: bool01,
+  LIU_SEED: int(0, 2 ** 32 - 1, 'Liu seed'),
+  CKKS_DECIMALS: int(0, 15, 'CKKS decimals'),
+  CKKS_ROUND: bool01,
+  PUBKEY_FILENAME: z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be a plain file name' }),
+  SECRET_KEY_FILENAME: z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be a plain file name' }),
+  NUM_CHUNKS: int(1, 1024, 'Number of chunks'),
+  MICTLANX_ROUTERS: z
+    .string()
+    .trim()
+    .min(1, { message: 'list at least one router as id:host:port' })
+    .refine((v) => splitList(v).every((e) => ROUTER_ENTRY.test(e)), {
+      message: 'each router must be written id:host:port (e.g. mictlanx-router-0:127.0.0.1:63666), separated by spaces or commas',
+    })
+    .refine((v) => splitList(v).every((e) => validPort(e.split(':')[2])), { message: 'router ports must be between 1 and 65535' }),
+  MICTLANX_BUCKET_ID: z.string().trim().regex(MICTLANX_ID, { message: 'must be letters and digits, optionally joined by single - or _' }),
+  MICTLANX_TIMEOUT: int(1, 3600, 'MictlanX timeout'),
+  MICTLANX_MAX_RETRIES: int(0, 100, 'MictlanX retries'),
+  MICTLANX_PROTOCOL: z.enum(['http', 'https'], { message: 'must be http or https' }),
+  SOURCE_PATH: text('Source path'),
+  SINK_PATH: text('Sink path'),
+  LOG_PATH: text('Log path'),
+  KEYS_PATH: text('Keys path'),
+  ENV_FILE_PATH: text('Env file path'),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingKey = keyof Settings;
+/** Settings as edited in a form or read from an env file: every value a string. */
+export type RawSettings = Partial<Record<SettingKey, string | number | boolean>>;
+
+function validPort(p: string | undefined): boolean {
+  if (p === undefined) return true;
+  const n = Number(p);
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+function splitList(v: string): string[] {
+  return v
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Upstream client defaults (spec/protocol.md §10; D6), pointing at the local Rory cloud of `npm start`. */
+export const DEFAULT_SETTINGS: Settings = Object.freeze({
+  NODE_ID: 'rory-client-0',
+  NODE_IP_ADDR: '127.0.0.1',
+  NODE_PORT: 3000,
+  RORY_MANAGER_IP_ADDR: '127.0.0.1',
+  RORY_MANAGER_PORT: 6000,
+  MAX_WORKERS: 2,
+  MAX_ITERATIONS: 10,
+  WORKER_TIMEOUT: 300,
+  RORY_DEBUG: false,
+  LIU_SECURITY_LEVEL: 128,
+  LIU_DECIMALS: 6,
+  LIU_ROUND: false,
+  LIU_SEED: 123,
+  CKKS_DECIMALS: 2,
+  CKKS_ROUND: false,
+  PUBKEY_FILENAME: 'pubkey',
+  SECRET_KEY_FILENAME: 'secretkey',
+  NUM_CHUNKS: 4,
+  MICTLANX_ROUTERS: 'mictlanx-router-0:127.0.0.1:63666',
+  MICTLANX_BUCKET_ID: 'rory',
+  MICTLANX_TIMEOUT: 120,
+  MICTLANX_MAX_RETRIES: 10,
+  MICTLANX_PROTOCOL: 'http',
+  SOURCE_PATH: '/rory/source',
+  SINK_PATH: '/rory/sink',
+  LOG_PATH: '/rory/log',
+  KEYS_PATH: '/rory/keys',
+  ENV_FILE_PATH: '.env.dev',
+});
+
+export const SETTING_SPECS: readonly SettingSpec[] = Object.freeze([
+  { key: 'NODE_ID', label: 'Node id', group: 'Node', kind: 'string', applicability: 'used', help: 'Name of this Data Owner; sent as the MictlanX producer id.' },
+  { key: 'NODE_IP_ADDR', label: 'Node address', group: 'Node', kind: 'string', applicability: 'replaced', help: 'Address of the upstream client service.', note: 'The browser app has no listening address: it is served from the page origin. Kept for .client.env round trips.' },
+  { key: 'NODE_PORT', label: 'Node port', group: 'Node', kind: 'int', applicability: 'replaced', help: 'Port of the upstream client service.', note: 'Replaced by the port the app is served on (npm start prints it). Kept for .client.env round trips.' },
+  { key: 'RORY_MANAGER_IP_ADDR', label: 'Manager address', group: 'Rory', kind: 'string', applicability: 'used', help: 'Host of the Rory Manager (no scheme, no port).' },
+  { key: 'RORY_MANAGER_PORT', label: 'Manager port', group: 'Rory', kind: 'int', applicability: 'used', help: 'Port of the Rory Manager.' },
+  { key: 'MAX_WORKERS', label: 'Max workers', group: 'Rory', kind: 'int', applicability: 'used', help: 'Size of the Web Worker pool that encrypts and decrypts in this browser.' },
+  { key: 'MAX_ITERATIONS', label: 'Max iterations', group: 'Rory', kind: 'int', applicability: 'used', help: 'Default cap on interactive rounds (sent as Max-Iterations).' },
+  { key: 'WORKER_TIMEOUT', label: 'Worker timeout (s)', group: 'Rory', kind: 'int', applicability: 'used', help: 'How long to wait for one worker call before giving up.' },
+  { key: 'RORY_DEBUG', label: 'Debug', group: 'Rory', kind: 'bool', applicability: 'used', help: 'Show developer details (error messages, timings) in the event log.' },
+  { key: 'LIU_SECURITY_LEVEL', label: 'Liu level', group: 'Liu', kind: 'enum', options: ['128', '192', '256'], applicability: 'used', help: 'Liu key size: 128 → m=3, 192 → m=4, 256 → m=6. Legacy scheme: leaks order and ratios.' },
+  { key: 'LIU_DECIMALS', label: 'Liu decimals', group: 'Liu', kind: 'int', applicability: 'used', help: 'Decimals kept when Liu rounding is on.' },
+  { key: 'LIU_ROUND', label: 'Liu rounding', group: 'Liu', kind: 'bool', applicability: 'used', help: 'Round plaintexts before encryption and results after decryption.' },
+  { key: 'LIU_SEED', label: 'Liu seed', group: 'Liu', kind: 'int', applicability: 'compat', help: 'Upstream seeds Liu randomness with it.', note: 'Accepted for compatibility but never used: keys and encryption randomness come only from crypto.getRandomValues (D5).' },
+  { key: 'CKKS_DECIMALS', label: 'CKKS decimals', group: 'CKKS', kind: 'int', applicability: 'used', help: 'Decimals kept when CKKS rounding is on.' },
+  { key: 'CKKS_ROUND', label: 'CKKS rounding', group: 'CKKS', kind: 'bool', applicability: 'used', help: 'Round CKKS decryptions to CKKS decimals.' },
+  { key: 'PUBKEY_FILENAME', label: 'Public key file name', group: 'Keys', kind: 'string', applicability: 'used', help: 'File name used when exporting the public CKKS key for upstream workers.' },
+  { key: 'SECRET_KEY_FILENAME', label: 'Secret key file name', group: 'Keys', kind: 'string', applicability: 'used', help: 'File name expected when importing an upstream secret key. The secret key is never exported to workers (D4).' },
+  { key: 'NUM_CHUNKS', label: 'Chunks per object', group: 'MictlanX', kind: 'int', applicability: 'used', help: 'How many row chunks each uploaded matrix is split into.' },
+  { key: 'MICTLANX_ROUTERS', label: 'Routers', group: 'MictlanX', kind: 'string', applicability: 'used', help: 'MictlanX routers as id:host:port, separated by spaces or commas; later ones are fail-overs.' },
+  { key: 'MICTLANX_BUCKET_ID', label: 'Bucket', group: 'MictlanX', kind: 'string', applicability: 'used', help: 'Bucket that holds every Rory object.' },
+  { key: 'MICTLANX_TIMEOUT', label: 'Request timeout (s)', group: 'MictlanX', kind: 'int', applicability: 'used', help: 'Timeout of one storage request.' },
+  { key: 'MICTLANX_MAX_RETRIES', label: 'Max retries', group: 'MictlanX', kind: 'int', applicability: 'used', help: 'Retries of a failed storage request, with exponential backoff.' },
+  { key: 'MICTLANX_PROTOCOL', label: 'Protocol', group: 'MictlanX', kind: 'enum', options: ['http', 'https'], applicability: 'used', help: 'Scheme used to reach the routers.' },
+  { key: 'SOURCE_PATH', label: 'Source path', group: 'Paths', kind: 'string', applicability: 'replaced', help: 'Where upstream reads datasets.', note: 'Replaced by the Datasets page: files you pick are kept in this browser (IndexedDB), never uploaded in plaintext.' },
+  { key: 'SINK_PATH', label: 'Sink path', group: 'Paths', kind: 'string', applicability: 'replaced', help: 'Where upstream writes results.', note: 'Replaced by downloads: results are saved as CSV/JSON files from the Jobs page.' },
+  { key: 'LOG_PATH', label: 'Log path', group: 'Paths', kind: 'string', applicability: 'replaced', help: 'Where upstream writes logs.', note: 'Replaced by each job’s event log (IndexedDB), downloadable from the job page.' },
+  { key: 'KEYS_PATH', label: 'Keys path', group: 'Paths', kind: 'string', applicability: 'replaced', help: 'Where upstream keeps key files.', note: 'Replaced by the key store in IndexedDB (wrapped with a non-extractable AES-GCM key); export backups from the Keys page.' },
+  { key: 'ENV_FILE_PATH', label: 'Env file path', group: 'Paths', kind: 'string', applicability: 'replaced', help: 'Env file upstream loads at start.', note: 'Replaced by Import/Export .client.env on this page.' },
+] satisfies SettingSpec[]);
+
+export const SETTING_KEYS: readonly SettingKey[] = Object.freeze(SETTING_SPECS.map((s) => s.key));
+
+export type FieldErrors = Partial<Record<SettingKey, string>>;
+
+export type ValidationResult = { ok: true; settings: Settings } | { ok: false; errors: FieldErrors };
+
+/** Validates a full or partial raw settings object layered over `base`. Per-field error messages. */
+export function validateSettings(raw: RawSettings, base: Settings = DEFAULT_SETTINGS): ValidationResult {
+  const merged: Record<string, unknown> = { ...base };
+  for (const k of SETTING_KEYS) {
+    const v = raw[k];
+    if (v !== undefined) merged[k] = typeof v === 'string' ? v.trim() : v;
+  }
+  const r = settingsSchema.safeParse(merged);
+  if (r.success) return { ok: true, settings: r.data };
+  const errors: FieldErrors = {};
+  for (const issue of r.error.issues) {
+    const key = issue.path[0] as SettingKey;
+    if (!errors[key]) errors[key] = issue.message;
+  }
+  return { ok: false, errors };
+}
+
+/** Values of `settings` that differ from `base` (what the user changed). */
+export function diffSettings(settings: Settings, base: Settings): Partial<Settings> {
+  const out: Record<string, unknown> = {};
+  for (const k of SETTING_KEYS) if (settings[k] !== base[k]) out[k] = settings[k];
+  return out as Partial<Settings>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// .client.env import / export
+
+export interface EnvParseResult {
+  /** Recognised settings, as raw strings (validate with validateSettings). */
+  readonly values: Partial<Record<SettingKey, string>>;
+  /** Keys present in the file that this app does not use (e.g. MICTLANX_URI, TESTING). */
+  readonly ignored: readonly string[];
+  /** Lines that are not KEY=VALUE, with their 1-based line numbers. */
+  readonly malformed: readonly { line: number; reason: string }[];
+}
+
+/**
+ * Parses an upstream `.client.env` file: `KEY=VALUE` lines, `#` comments, blank lines, optional
+ * `export ` prefix, single- or double-quoted values (double quotes honour \n \" \\), inline
+ * ` # comment` after unquoted values. The last occurrence of a key wins, as in python-dotenv.
+ */
+export function parseEnvFile(text: string): EnvParseResult {
+  const values: Partial<Record<SettingKey, string>> = {};
+  const ignored = new Set<string>();
+  const malformed: { line: number; reason: string }[] = [];
+  const known = new Set<string>(SETTING_KEYS);
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) {
+      malformed.push({ line: i + 1, reason: 'expected KEY=VALUE' });
+      return;
+    }
+    const [, key, rest] = m;
+    const value = parseEnvValue(rest);
+    if (value === null) {
+      malformed.push({ line: i + 1, reason: `unterminated quote in ${key}` });
+      return;
+    }
+    if (known.has(key)) values[key as SettingKey] = value;
+    else ignored.add(key);
+  });
+  return { values, ignored: [...ignored], malformed };
+}
+
+function parseEnvValue(rest: string): string | null {
+  const q = rest[0];
+  if (q === '"' || q === "'") {
+    let out = '';
+    for (let i = 1; i < rest.length; i++) {
+      const c = rest[i];
+      if (c === q) return out;
+      if (q === '"' && c === '\\' && i + 1 < rest.length) {
+        const n = rest[++i];
+        out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
+      } else out += c;
+    }
+    return null;
+  }
+  const hash = rest.search(/\s#/);
+  return (hash >= 0 ? rest.slice(0, hash) : rest).trim();
+}
+
+/** Serialises settings as a `.client.env` file that `parseEnvFile` (and python-dotenv) read back. */
+export function serializeEnvFile(settings: Settings, generatedAt = new Date()): string {
+  const lines = [
+    '# Rory Data Owner settings exported from the browser app',
+    `# ${generatedAt.toISOString()}`,
+    '# Booleans are 0/1 as the upstream client expects. LIU_SEED is accepted but never used by the browser app.',
+  ];
+  let group = '';
+  for (const spec of SETTING_SPECS) {
+    if (spec.group !== group) {
+      group = spec.group;
+      lines.push('', `# ${group}`);
+    }
+    lines.push(`${spec.key}=${formatEnvValue(settings[spec.key])}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function formatEnvValue(v: string | number | boolean): string {
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  const s = String(v);
+  if (s === '' || /[\s#"'\\]/.test(s)) return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived endpoints
+
+export interface RouterEndpoint {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: 'http' | 'https';
+  readonly baseUrl: string;
+}
+
+export function managerUrl(s: Settings): string {
+  return `http://${s.RORY_MANAGER_IP_ADDR}:${s.RORY_MANAGER_PORT}`;
+}
+
+/** Parses MICTLANX_ROUTERS (`id:host:port` list). With https the port is dropped, as the Python client does. */
+export function routerEndpoints(s: Pick<Settings, 'MICTLANX_ROUTERS' | 'MICTLANX_PROTOCOL'>): RouterEndpoint[] {
+  return splitList(s.MICTLANX_ROUTERS).map((entry) => {
+    const [id, host, portText] = entry.split(':');
+    const port = portText ? Number(portText) : s.MICTLANX_PROTOCOL === 'https' ? 443 : 80;
+    const protocol = s.MICTLANX_PROTOCOL;
+    const baseUrl = protocol === 'https' ? `https://${host}` : `http://${host}:${port}`;
+    return { id, host, port, protocol, baseUrl };
+  });
+}
