@@ -94,3 +94,29 @@ export interface ObjectStore {
   /** Whether chunk 0 of the ball exists. */
   exists(ballId: string, opts?: { signal?: AbortSignal }): Promise<boolean>;
 }
+
+/**
+ * One chunk as an encoder produces it and the client uploads it: key `{ballId}_{index}`, the raw
+ * payload, the exact string tags of the metadata body and the payload's sha256 hex (`checksum`).
+ */
+export interface ChunkSpec {
+  readonly key: string;
+  readonly index: number;
+  readonly payload: Uint8Array;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly checksum: string;
+}
+
+/** A whole ball ready for upload: its chunks in index order and the sha256 of all payloads. */
+export interface EncodedBall {
+  readonly ballId: string;
+  readonly chunks: readonly ChunkSpec[];
+  readonly fullChecksum: string;
+  readonly totalBytes: number;
+}
+
+/** A chunk as read back: its tags (from the metadata) and payload. Decoders take these in any order. */
+export interface StoredChunk {
+  readonly tags: Readonly<Record<string, string>>;
+  readonly payload: Uint8Array;
+}

@@ -1,0 +1,293 @@
+/**
+ * @module storage/ndarray
+ * numpy dtypes ↔ typed arrays, and ndarrays ↔ raw bytes as numpy's `tobytes()` writes them:
+ * C order, little-endian, no header (spec/protocol.md §7.1, spec/mictlanx.md §5.3). int64 and
+ * uint64 use BigInt64Array / BigUint64Array so values beyond 2^53 survive.
+ *
+ * On little-endian hosts (every browser and Node platform in practice) encoding is a zero-copy
+ * view and decoding is one copy into a fresh, aligned buffer; a big-endian host goes through a
+ * DataView so the wire stays little-endian either way.
+ */
+import { AppError } from '../errors';
+import type { Matrix } from '../data/matrix';
+import type { Dtype, NdArray, TypedArrayFor } from './types';
+
+/** Bytes per element of each dtype. */
+export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = Object.freeze({
+  float64: 8,
+  float32: 4,
+  int64: 8,
+  uint64: 8,
+  int32: 4,
+  uint32: 4,
+  int16: 2,
+  uint16: 2,
+  int8: 1,
+  uint8: 1,
+});
+
+export const DTYPES: readonly Dtype[] = Object.freeze(Object.keys(DTYPE_BYTES) as Dtype[]);
+
+/** True on little-endian hosts. */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function isDtype(s: unknown): s is Dtype {
+  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, s);
+}
+
+/** Number of elements of a shape (1 for `()`). */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+type AnyTypedArray = TypedArrayFor<Dtype>;
+
+/** Allocates a typed array of the dtype over `buffer` (or of `length` zeroed elements). */
+function allocate(dtype: Dtype, length: number): AnyTypedArray;
+function allocate(dtype: Dtype, buffer: ArrayBuffer): AnyTypedArray;
+function allocate(dtype: Dtype, arg: number | ArrayBuffer): AnyTypedArray {
+  // Overload resolution per constructor keeps this free of casts to `any`.
+  const a = arg as number & ArrayBuffer;
+  switch (dtype) {
+    case 'float64':
+      return new Float64Array(a);
+    case 'float32':
+      return new Float32Array(a);
+    case 'int64':
+      return new BigInt64Array(a);
+    case 'uint64':
+      return new BigUint64Array(a);
+    case 'int32':
+      return new Int32Array(a);
+    case 'uint32':
+      return new Uint32Array(a);
+    case 'int16':
+      return new Int16Array(a);
+    case 'uint16':
+      return new Uint16Array(a);
+    case 'int8':
+      return new Int8Array(a);
+    case 'uint8':
+      return new Uint8Array(a);
+  }
+}
+
+function constructorMatches(dtype: Dtype, data: unknown): boolean {
+  switch (dtype) {
+    case 'float64':
+      return data instanceof Float64Array;
+    case 'float32':
+      return data instanceof Float32Array;
+    case 'int64':
+      return data instanceof BigInt64Array;
+    case 'uint64':
+      return data instanceof BigUint64Array;
+    case 'int32':
+      return data instanceof Int32Array;
+    case 'uint32':
+      return data instanceof Uint32Array;
+    case 'int16':
+      return data instanceof Int16Array;
+    case 'uint16':
+      return data instanceof Uint16Array;
+    case 'int8':
+      return data instanceof Int8Array;
+    case 'uint8':
+      return data instanceof Uint8Array;
+  }
+}
+
+function assertShape(shape: readonly number[], name: string): void {
+  if (!Array.isArray(shape) || shape.length === 0) {
+    throw new AppError('SHAPE_MISMATCH', `${name} must have at least one dimension`);
+  }
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new AppError('SHAPE_MISMATCH', `${name} has an invalid dimension`);
+  }
+}
+
+/**
+ * Builds a validated, frozen-shape NdArray.
+ * @throws AppError INVALID_ARGUMENT (wrong typed array for the dtype), SHAPE_MISMATCH
+ * @example ndarray('float64', [2, 2], new Float64Array([1, 2, 3, 4]))
+ */
+export function ndarray<D extends Dtype>(dtype: D, shape: readonly number[], data: TypedArrayFor<D>): NdArray<D> {
+  if (!isDtype(dtype)) throw new AppError('INVALID_ARGUMENT', 'dtype is not a supported numpy dtype');
+  if (!constructorMatches(dtype, data)) {
+    throw new AppError('INVALID_ARGUMENT', `data must be the typed array for dtype ${dtype}`);
+  }
+  assertShape(shape, 'shape');
+  if (shapeSize(shape) !== data.length) {
+    throw new AppError('SHAPE_MISMATCH', `data length ${data.length} does not match shape (${shape.join(', ')})`);
+  }
+  return { dtype, shape: Object.freeze([...shape]), data };
+}
+
+/** Checks an NdArray handed to a public function (dtype, typed array kind, shape). */
+export function assertNdArray(arr: NdArray, name = 'array'): void {
+  if (typeof arr !== 'object' || arr === null) throw new AppError('INVALID_ARGUMENT', `${name} must be an NdArray`);
+  if (!isDtype(arr.dtype)) throw new AppError('INVALID_ARGUMENT', `${name}.dtype is not a supported numpy dtype`);
+  if (!constructorMatches(arr.dtype, arr.data)) {
+    throw new AppError('INVALID_ARGUMENT', `${name}.data must be the typed array for dtype ${arr.dtype}`);
+  }
+  assertShape(arr.shape, `${name}.shape`);
+  if (shapeSize(arr.shape) !== arr.data.length) {
+    throw new AppError('SHAPE_MISMATCH', `${name}.data length does not match ${name}.shape`);
+  }
+}
+
+/** Writes elements into a DataView little-endian (the portable path). */
+function encodeWithDataView(arr: NdArray): Uint8Array {
+  const size = DTYPE_BYTES[arr.dtype];
+  const out = new Uint8Array(arr.data.length * size);
+  const dv = new DataView(out.buffer);
+  const d = arr.data;
+  for (let i = 0; i < d.length; i++) {
+    const o = i * size;
+    switch (arr.dtype) {
+      case 'float64':
+        dv.setFloat64(o, d[i] as number, true);
+        break;
+      case 'float32':
+        dv.setFloat32(o, d[i] as number, true);
+        break;
+      case 'int64':
+        dv.setBigInt64(o, d[i] as bigint, true);
+        break;
+      case 'uint64':
+        dv.setBigUint64(o, d[i] as bigint, true);
+        break;
+      case 'int32':
+        dv.setInt32(o, d[i] as number, true);
+        break;
+      case 'uint32':
+        dv.setUint32(o, d[i] as number, true);
+        break;
+      case 'int16':
+        dv.setInt16(o, d[i] as number, true);
+        break;
+      case 'uint16':
+        dv.setUint16(o, d[i] as number, true);
+        break;
+      case 'int8':
+        dv.setInt8(o, d[i] as number);
+        break;
+      case 'uint8':
+        dv.setUint8(o, d[i] as number);
+        break;
+    }
+  }
+  return out;
+}
+
+/** Reads little-endian elements through a DataView (the portable path). */
+function decodeWithDataView(dtype: Dtype, bytes: Uint8Array): AnyTypedArray {
+  const size = DTYPE_BYTES[dtype];
+  const n = bytes.byteLength / size;
+  const out = allocate(dtype, n);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < n; i++) {
+    const o = i * size;
+    switch (dtype) {
+      case 'float64':
+        (out as Float64Array)[i] = dv.getFloat64(o, true);
+        break;
+      case 'float32':
+        (out as Float32Array)[i] = dv.getFloat32(o, true);
+        break;
+      case 'int64':
+        (out as BigInt64Array)[i] = dv.getBigInt64(o, true);
+        break;
+      case 'uint64':
+        (out as BigUint64Array)[i] = dv.getBigUint64(o, true);
+        break;
+      case 'int32':
+        (out as Int32Array)[i] = dv.getInt32(o, true);
+        break;
+      case 'uint32':
+        (out as Uint32Array)[i] = dv.getUint32(o, true);
+        break;
+      case 'int16':
+        (out as Int16Array)[i] = dv.getInt16(o, true);
+        break;
+      case 'uint16':
+        (out as Uint16Array)[i] = dv.getUint16(o, true);
+        break;
+      case 'int8':
+        (out as Int8Array)[i] = dv.getInt8(o);
+        break;
+      case 'uint8':
+        (out as Uint8Array)[i] = dv.getUint8(o);
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * The array's bytes as numpy `tobytes()` gives them (C order, little-endian). On little-endian
+ * hosts this is a view of `arr.data` (no copy): do not mutate the array while the bytes are in use.
+ */
+export function ndarrayToBytes(arr: NdArray, opts: { portable?: boolean } = {}): Uint8Array {
+  if (HOST_LITTLE_ENDIAN && !opts.portable) return new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
+  return encodeWithDataView(arr);
+}
+
+/**
+ * Interprets little-endian bytes as an array of `dtype` with `shape`. Copies, so the result owns an
+ * aligned buffer whatever the offset of `bytes` — unless `adopt` is set and `bytes` is a whole,
+ * unshared ArrayBuffer the caller hands over (then it is viewed in place).
+ * @throws AppError SHAPE_MISMATCH when the byte length does not match the shape
+ */
+export function ndarrayFromBytes<D extends Dtype>(
+  dtype: D,
+  shape: readonly number[],
+  bytes: Uint8Array,
+  opts: { portable?: boolean; adopt?: boolean } = {},
+): NdArray<D> {
+  if (!isDtype(dtype)) throw new AppError('INVALID_ARGUMENT', 'dtype is not a supported numpy dtype');
+  assertShape(shape, 'shape');
+  const expected = shapeSize(shape) * DTYPE_BYTES[dtype];
+  if (bytes.byteLength !== expected) {
+    throw new AppError('SHAPE_MISMATCH', `${bytes.byteLength} bytes do not hold a ${dtype} array of shape (${shape.join(', ')})`);
+  }
+  let data: AnyTypedArray;
+  if (!HOST_LITTLE_ENDIAN || opts.portable) data = decodeWithDataView(dtype, bytes);
+  else if (opts.adopt && bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
+    data = allocate(dtype, bytes.buffer);
+  } else data = allocate(dtype, bytes.slice().buffer as ArrayBuffer);
+  return { dtype, shape: Object.freeze([...shape]), data: data as TypedArrayFor<D> };
+}
+
+/** A float64 Matrix (lib/data) as an NdArray; shares the buffer. */
+export function fromMatrix(m: Matrix): NdArray<'float64'> {
+  return ndarray('float64', m.shape, m.data);
+}
+
+/**
+ * Any numeric NdArray as a float64 Matrix (float64 shares the buffer; others are converted).
+ * @throws AppError DATA_MAGNITUDE when an int64/uint64 value is beyond ±2^53 (it would change)
+ */
+export function toMatrix(arr: NdArray): Matrix {
+  assertNdArray(arr);
+  if (arr.dtype === 'float64') return { data: arr.data as Float64Array, shape: arr.shape };
+  const out = new Float64Array(arr.data.length);
+  const d = arr.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (typeof v === 'bigint') {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n)) {
+        throw new AppError('DATA_MAGNITUDE', `element ${i} of a ${arr.dtype} array does not fit a float64 exactly`, {
+          userMessage: 'The stored integer array holds values too large to convert to numbers exactly.',
+        });
+      }
+      out[i] = n;
+    } else {
+      out[i] = v;
+    }
+  }
+  return { data: out, shape: arr.shape };
+}

@@ -1,0 +1,467 @@
+/**
+ * The MictlanX client against the real local router (server/mictlanx) on 127.0.0.1, random ports,
+ * temporary data directories: E1/E2/E3/E4 round trips, the router's API v4 semantics and CORS
+ * (spec/mictlanx.md §4, §6), restarts and kills mid-upload, on-disk corruption, unreachable
+ * routers and fail-over.
+ */
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '@/lib/errors';
+import { MictlanxClient, type MictlanxClientOptions, type MictlanxRouter } from '@/lib/storage/mictlanx-client';
+import { ndarray, ndarrayToBytes } from '@/lib/storage/ndarray';
+import { sha256Hex, toHex } from '@/lib/storage/sha256';
+import type { NdArray } from '@/lib/storage/types';
+import { createMictlanxRouter, type MictlanxRouterHandle } from '@/server/mictlanx';
+import { encodeE1 } from '@/lib/storage/e1';
+
+const noSleep = async () => {};
+
+function routerOf(port: number, id = 'mictlanx-router-0'): MictlanxRouter {
+  return { id, host: '127.0.0.1', port, protocol: 'http' };
+}
+
+function clientFor(port: number | number[], extra: Partial<MictlanxClientOptions> = {}) {
+  const ports = Array.isArray(port) ? port : [port];
+  return new MictlanxClient({ routers: ports.map((p, i) => routerOf(p, `r${i}`)), maxRetries: 2, sleep: noSleep, timeoutMs: 20_000, ...extra });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function expectSameArray(got: NdArray, want: NdArray) {
+  expect(got.dtype).toBe(want.dtype);
+  expect(got.shape).toEqual(want.shape);
+  expect(toHex(ndarrayToBytes(got))).toBe(toHex(ndarrayToBytes(want)));
+}
+
+/** Deterministic pseudo-random doubles (test data only). */
+function doubles(n: number, seed = 1): Float64Array {
+  const out = new Float64Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out[i] = (x / 2147483648 - 0.5) * 10 ** ((i % 7) - 3);
+  }
+  return out;
+}
+
+async function bucketFiles(dataDir: string): Promise<string[]> {
+  return readdir(join(dataDir, 'buckets', 'rory')).catch(() => []);
+}
+
+/** Data files of a ball, by chunk key, from the router's records on disk. */
+async function dataFilesOf(dataDir: string, ballId: string): Promise<Map<string, string>> {
+  const dir = join(dataDir, 'buckets', 'rory');
+  const out = new Map<string, string>();
+  for (const name of await bucketFiles(dataDir)) {
+    if (!name.endsWith('.json')) continue;
+    const rec = JSON.parse(await readFile(join(dir, name), 'utf8'));
+    if (rec.metadata.ball_id === ballId && rec.dataFile) out.set(rec.metadata.key, join(dir, rec.dataFile));
+  }
+  return out;
+}
+
+interface RawReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+async function raw(url: string, method: string, opts: { headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<RawReply> {
+  const res = await fetch(url, { method, headers: opts.headers, body: opts.body as BodyInit | undefined });
+  const headers: Record<string, string> = {};
+  res.headers.forEach((v, k) => (headers[k] = v));
+  return { status: res.status, headers, body: await res.text() };
+}
+
+describe('local MictlanX router + client', () => {
+  let dataDir: string;
+  let router: MictlanxRouterHandle;
+  let client: MictlanxClient;
+  let api: string;
+  const seen: { method: string; url: string; headers: Readonly<Record<string, string | string[] | undefined>> }[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'mictlanx-it-'));
+    router = await createMictlanxRouter({ dataDir, onRequest: (r) => seen.push(r) });
+    api = `${router.url}/api/v4`;
+    client = clientFor(router.port);
+  });
+
+  afterAll(async () => {
+    await router?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  describe('E1 round trips', () => {
+    const int64s = new BigInt64Array([0n, 1n, -1n, 2147483648n, -(2n ** 63n), 2n ** 63n - 1n, 9007199254740993n, -9007199254740993n, 7n, -7n, 123456789n, -987654321n, 3n, 4n, 5n, 6n]);
+    const shapes: [string, NdArray, number, number][] = [
+      ['float64 5×4', ndarray('float64', [5, 4], doubles(20)), 4, 4],
+      ['float32 3×7', ndarray('float32', [3, 7], Float32Array.from(doubles(21, 7))), 4, 3],
+      ['int64 8×2 with extremes', ndarray('int64', [8, 2], int64s), 4, 4],
+      ['1-D float64 (7,)', ndarray('float64', [7], doubles(7, 3)), 4, 6],
+      ['3-D Liu tensor 5×2×3', ndarray('float64', [5, 2, 3], doubles(30, 5)), 4, 4],
+      ['rows < chunks 2×3', ndarray('float64', [2, 3], doubles(6, 9)), 4, 2],
+      ['7 rows / 4 chunks → 6', ndarray('float64', [7, 3], doubles(21, 11)), 4, 6],
+      ['one chunk 10×10', ndarray('float64', [10, 10], doubles(100, 13)), 1, 1],
+      ['int64 vector (1,)', ndarray('int64', [1], new BigInt64Array([-(2n ** 63n)])), 4, 1],
+    ];
+    shapes.forEach(([name, arr, n, expectedChunks], k) => {
+      it(`${name}: put, get, merge, chunk list`, async () => {
+        const ball = `shape${k}`;
+        const progress: number[] = [];
+        await client.putNdarray(ball, arr, { numChunks: n, tags: { full_shape: `(${arr.shape.join(', ')})` } });
+        expect(await client.exists(ball)).toBe(true);
+        const got = await client.getNdarray(ball, { onProgress: (p) => progress.push(p.doneChunks) });
+        expectSameArray(got, arr);
+        expect(progress.at(-1)).toBe(expectedChunks);
+        const chunks = await client.ballChunks(ball);
+        expect(chunks.map((c) => c.key)).toEqual(Array.from({ length: expectedChunks }, (_, i) => `${ball}_${i}`));
+        expect(chunks.every((c) => c.tags.num_chunks === String(expectedChunks) && c.tags.full_shape !== undefined)).toBe(true);
+        expect(toHex(await client.getMerged(ball))).toBe(toHex(ndarrayToBytes(arr)));
+      });
+    });
+
+    it('stores exactly the metadata of the vectors (the router keeps tags and checksums verbatim)', async () => {
+      const arr = ndarray('float64', [7, 3], doubles(21, 17));
+      const encoded = await encodeE1('vecball', arr, { numChunks: 4, tags: { full_shape: '(7, 3)', full_dtype: 'float64' } });
+      await client.putNdarray('vecball', arr, { numChunks: 4, tags: { full_shape: '(7, 3)', full_dtype: 'float64' } });
+      const chunks = await client.ballChunks('vecball');
+      expect(chunks.map((c) => [c.key, c.size, c.checksum, c.tags, c.producer_id, c.bucket_id, c.ball_id])).toEqual(
+        encoded.chunks.map((c) => [c.key, c.payload.byteLength, c.checksum, c.tags, 'rory-client-0', 'rory', 'vecball']),
+      );
+    });
+
+    it('reports upload progress per chunk and reads with Force-Get: 1 unless force is false', async () => {
+      const arr = ndarray('float64', [4, 1], new Float64Array([1, 2, 3, 4]));
+      const progress: string[] = [];
+      await client.putNdarray('progress', arr, { numChunks: 4, onProgress: (p) => progress.push(`${p.doneChunks}/${p.totalChunks}:${p.doneBytes}/${p.totalBytes}`) });
+      expect(progress).toEqual(['0/4:0/32', '1/4:8/32', '2/4:16/32', '3/4:24/32', '4/4:32/32']);
+      const dataGets = () => seen.filter((r) => r.method === 'GET' && /\/buckets\/rory\/progress_\d$/.test(r.url));
+      seen.length = 0;
+      await client.getNdarray('progress');
+      expect(dataGets().map((r) => r.headers['force-get'])).toEqual(['1', '1', '1', '1']);
+      seen.length = 0;
+      await client.getNdarray('progress', { force: false });
+      expect(dataGets().map((r) => r.headers['force-get'])).toEqual(['0', '0', '0', '0']);
+      seen.length = 0;
+      await client.putNdarray('progress', arr, { numChunks: 4 });
+      expect(seen.filter((r) => r.method === 'DELETE').map((r) => [r.url, r.headers.force])).toEqual([
+        ['/api/v4/buckets/rory/bid/progress', '1'],
+        ['/api/v4/buckets/rory/bid/progress', '1'],
+      ]);
+    });
+
+    it('deletes a ball, then reports it missing', async () => {
+      await client.putNdarray('gone', ndarray('float64', [7, 1], doubles(7)), { numChunks: 4 });
+      expect(await client.deleteBall('gone')).toBe(6);
+      expect(await client.deleteBall('gone')).toBe(0);
+      expect(await client.exists('gone')).toBe(false);
+      const err = (await client.getNdarray('gone').catch((e: unknown) => e)) as AppError;
+      expect(err.code).toBe('STORAGE_NOT_FOUND');
+      expect(err.userMessage).toContain('"gone"');
+      await expect(client.ballChunks('gone')).rejects.toMatchObject({ code: 'STORAGE_NOT_FOUND' });
+      await expect(client.getMerged('gone')).rejects.toMatchObject({ code: 'STORAGE_NOT_FOUND' });
+    });
+
+    it('re-puts the same ball with another shape and fewer chunks (delete before put)', async () => {
+      const first = ndarray('float64', [9, 2], doubles(18, 21));
+      const second = ndarray('int64', [2, 2], new BigInt64Array([1n, 2n, 3n, 4n]));
+      await client.putNdarray('reput', first, { numChunks: 4 });
+      await client.putNdarray('reput', second, { numChunks: 4 });
+      expectSameArray(await client.getNdarray('reput'), second);
+      expect((await client.ballChunks('reput')).length).toBe(2);
+      await client.putNdarray('reput', first, { numChunks: 4 });
+      expectSameArray(await client.getNdarray('reput'), first);
+    });
+  });
+
+  describe('E2, E3, E4', () => {
+    it('E2 blob of 400000 bytes in 3 pieces; E1 and E2 are not interchangeable', async () => {
+      const arr = ndarray('float64', [25000, 2], Float64Array.from({ length: 50000 }, (_, i) => i * 0.5));
+      await client.putBlob('blob0', arr);
+      expectSameArray(await client.getBlob('blob0'), arr);
+      const chunks = await client.ballChunks('blob0');
+      expect(chunks.map((c) => c.size)).toEqual([128000, 128000, 144000]);
+      expect(chunks[0].tags.full_checksum).toBe('6846dfc201f541b8f5c7ac32df39ab12d38139a5c6c10cfea7252208229be04e');
+      expect(chunks.every((c) => c.tags.shape === '(25000, 2)' && c.tags.dtype === 'float64')).toBe(true);
+      await expect(client.getNdarray('blob0')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+    });
+
+    it('E3 list of bytes and E4 list of lists round-trip in index order', async () => {
+      const items = Array.from({ length: 7 }, (_, i) => Uint8Array.from({ length: i * 300 }, (_, j) => (i * 31 + j) % 256));
+      await client.putBytesList('ctlist', items, { numChunks: 4 });
+      expect((await client.ballChunks('ctlist')).length).toBe(6);
+      expect((await client.getBytesList('ctlist')).map(toHex)).toEqual(items.map(toHex));
+
+      const rows = [[new Uint8Array([1, 2]), new Uint8Array([3])], [], [new Uint8Array(70000).fill(9)], [new Uint8Array(0)]];
+      await client.putBytesMatrix('ctmatrix', rows, { numChunks: 2 });
+      expect((await client.getBytesMatrix('ctmatrix')).map((r) => r.map(toHex))).toEqual(rows.map((r) => r.map(toHex)));
+
+      await client.putBytesList('ctempty', []);
+      expect(await client.getBytesList('ctempty')).toEqual([]);
+    });
+
+    it('lists the bucket grouped by ball', async () => {
+      const balls = await client.listBucket();
+      const blob = balls.find((b) => b.ballId === 'blob0')!;
+      expect(blob.chunks.map((c) => c.tags.index)).toEqual(['0', '1', '2']);
+      expect(blob.sizeBytes).toBe(400000);
+      expect(blob.numChunks).toBe(3);
+      expect(balls.some((b) => b.ballId === 'gone')).toBe(false);
+    });
+
+    it('reports router health with latency', async () => {
+      const [h] = await client.health();
+      expect(h).toMatchObject({ id: 'r0', ok: true, peers: 1 });
+      expect(h.latencyMs).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  describe('router API v4 semantics', () => {
+    const md = (key: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ bucket_id: 'rory', key, ball_id: key.replace(/_\d+$/, ''), checksum: 'x', size: 3, tags: { index: '0', num_chunks: '1' }, producer_id: 't', ...extra });
+
+    it('put metadata → single-use task → data; duplicate key → 404 code 666', async () => {
+      const r1 = await raw(`${api}/buckets/rory/metadata`, 'POST', { headers: { 'Content-Type': 'application/json' }, body: md('raw_0') });
+      expect(r1.status).toBe(200);
+      const j1 = JSON.parse(r1.body);
+      expect(j1).toMatchObject({ key: 'raw_0', bucket_id: 'rory', replicas: ['mictlanx-peer-0'], extra: {} });
+      expect(j1.tasks_ids).toHaveLength(1);
+      const d1 = await raw(`${api}/buckets/data/${j1.tasks_ids[0]}/chunked`, 'POST', { body: new Uint8Array([1, 2, 3]) });
+      expect(d1.status).toBe(200);
+      expect(JSON.parse(d1.body)).toEqual({ peer_ids: ['mictlanx-peer-0'], combined_key: 'rory@raw_0', bucket_id: 'rory', key: 'raw_0', size: 3 });
+      const again = await raw(`${api}/buckets/data/${j1.tasks_ids[0]}/chunked`, 'POST', { body: new Uint8Array([1, 2, 3]) });
+      expect(again.status).toBe(500);
+      const dup = await raw(`${api}/buckets/rory/metadata`, 'POST', { headers: { 'Content-Type': 'application/json' }, body: md('raw_0') });
+      expect(dup.status).toBe(404);
+      expect(JSON.parse(dup.body).detail).toMatchObject({ code: 666, msg: 'No available peers.', key: 'raw_0' });
+      const data = await fetch(`${api}/buckets/rory/raw_0`);
+      expect(data.headers.get('content-length')).toBeNull();
+      expect(data.headers.get('transfer-encoding')).toBe('chunked');
+      expect([...new Uint8Array(await data.arrayBuffer())]).toEqual([1, 2, 3]);
+    });
+
+    it('422 for non-string tags and missing fields, 400 for bucket mismatch, size mismatch refused', async () => {
+      const bad = await raw(`${api}/buckets/rory/metadata`, 'POST', { headers: { 'Content-Type': 'application/json' }, body: md('v_0', { tags: { index: 0 } }) });
+      expect(bad.status).toBe(422);
+      expect(JSON.parse(bad.body).detail[0]).toMatchObject({ loc: ['body', 'tags', 'index'], msg: 'Input should be a valid string' });
+      const missing = await raw(`${api}/buckets/rory/metadata`, 'POST', { headers: { 'Content-Type': 'application/json' }, body: '{"bucket_id":"rory"}' });
+      expect(missing.status).toBe(422);
+      const mismatch = await raw(`${api}/buckets/other/metadata`, 'POST', { headers: { 'Content-Type': 'application/json' }, body: md('v_0') });
+      expect(mismatch.status).toBe(400);
+      expect(JSON.parse(mismatch.body).detail).toBe('Bucket ID mismatch: other != rory');
+      const ok = JSON.parse((await raw(`${api}/buckets/rory/metadata`, 'POST', { body: md('short_0') })).body);
+      const short = await raw(`${api}/buckets/data/${ok.tasks_ids[0]}/chunked`, 'POST', { body: new Uint8Array([1]) });
+      expect(short.status).toBe(400);
+    });
+
+    it('metadata of a missing key is a 500 "404:"; data of a half-uploaded key is 404 and it is not listed', async () => {
+      const m = await raw(`${api}/buckets/rory/metadata/nokey_0`, 'GET');
+      expect(m.status).toBe(500);
+      expect(JSON.parse(m.body).detail).toMatch(/^404:/);
+      await raw(`${api}/buckets/rory/metadata`, 'POST', { body: md('half_0') });
+      expect((await raw(`${api}/buckets/rory/metadata/half_0`, 'GET')).status).toBe(200);
+      expect((await raw(`${api}/buckets/rory/half_0`, 'GET')).status).toBe(404);
+      expect((await raw(`${api}/buckets/rory/half/merge`, 'GET')).status).toBe(404);
+      const list = JSON.parse((await raw(`${api}/buckets/rory/metadata`, 'GET')).body);
+      expect(list.balls.some((b: { key: string }) => b.key === 'half_0')).toBe(false);
+      // The client refuses it clearly, and a put over it succeeds (delete first).
+      await expect(client.getNdarray('half')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY', details: { ballId: 'half' } });
+      await client.putNdarray('half', ndarray('float64', [1], new Float64Array([4])));
+      expect(Array.from((await client.getNdarray('half')).data as Float64Array)).toEqual([4]);
+    });
+
+    it('deletes by key (404 when absent) and by ball (n_deletes, 0 when absent)', async () => {
+      expect(JSON.parse((await raw(`${api}/buckets/rory/raw_0`, 'DELETE', { headers: { Force: '1' } })).body)).toEqual({ n_deletes: 1, key: 'raw_0' });
+      const again = await raw(`${api}/buckets/rory/raw_0`, 'DELETE');
+      expect(again.status).toBe(404);
+      expect(JSON.parse(again.body).detail).toBe('rory@raw_0 not found');
+      expect(JSON.parse((await raw(`${api}/buckets/rory/bid/nothing`, 'DELETE')).body)).toEqual({ n_deletes: 0, ball_id: 'nothing' });
+    });
+
+    it('answers CORS like Starlette: preflight echoes origin and headers; errors carry CORS too', async () => {
+      const pre = await raw(`${api}/buckets/rory/metadata`, 'OPTIONS', {
+        headers: { Origin: 'http://localhost:3000', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,force-get' },
+      });
+      expect(pre.status).toBe(200);
+      expect(pre.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+      expect(pre.headers['access-control-allow-credentials']).toBe('true');
+      expect(pre.headers['access-control-allow-headers']).toBe('content-type,force-get');
+      expect(pre.headers['access-control-allow-methods']).toContain('DELETE');
+      expect(pre.headers['access-control-max-age']).toBe('600');
+      const err = await raw(`${api}/buckets/rory/metadata/nokey_0`, 'GET', { headers: { Origin: 'http://localhost:3000' } });
+      expect(err.status).toBe(500);
+      expect(err.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+      const nf = await raw(`${router.url}/nowhere`, 'GET', { headers: { Origin: 'http://a.example' } });
+      expect(nf.status).toBe(404);
+      expect(nf.headers['access-control-allow-origin']).toBe('http://a.example');
+      expect((await raw(`${api}/peers/stats`, 'GET')).status).toBe(200);
+      expect((await raw(`${router.url}/health`, 'GET')).status).toBe(200);
+      expect((await raw(`${router.url}/mictlanx/api/v4/buckets/rory/metadata`, 'GET')).status).toBe(200);
+    });
+  });
+
+  describe('failures', () => {
+    it('a corrupted chunk file fails the read with STORAGE_INTEGRITY naming the ball', async () => {
+      const arr = ndarray('float64', [8, 4], doubles(32, 23));
+      await client.putNdarray('corrupt', arr, { numChunks: 4 });
+      const files = await dataFilesOf(dataDir, 'corrupt');
+      const path = files.get('corrupt_2')!;
+      const bytes = await readFile(path);
+      bytes[5] ^= 0x01;
+      await writeFile(path, bytes);
+      const err = (await client.getNdarray('corrupt').catch((e: unknown) => e)) as AppError;
+      expect(err.code).toBe('STORAGE_INTEGRITY');
+      expect(err.message).toContain('corrupt');
+      expect(err.userMessage).toContain('"corrupt"');
+      await expect(client.getMerged('corrupt')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+      await writeFile(path, bytes.subarray(0, 10));
+      await expect(client.getNdarray('corrupt')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+      await rm(path);
+      await expect(client.getNdarray('corrupt')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+    });
+
+    it('chunks that each match their checksum but not full_checksum, or mix two uploads, are refused', async () => {
+      const arr = ndarray('float64', [4, 2], doubles(8, 41));
+      const good = await encodeE1('mixed', arr, { numChunks: 2 });
+      const wrongFull = { ...good, chunks: good.chunks.map((c) => ({ ...c, tags: { ...c.tags, full_checksum: 'ab'.repeat(32) } })) };
+      await client.putBall(wrongFull);
+      const err = (await client.getNdarray('mixed').catch((e: unknown) => e)) as AppError;
+      expect(err.code).toBe('STORAGE_INTEGRITY');
+      expect(err.message).toContain('full_checksum');
+
+      const other = await encodeE1('mixed', ndarray('float64', [4, 2], doubles(8, 43)), { numChunks: 2 });
+      await client.putBall({ ...good, chunks: [good.chunks[0], other.chunks[1]] });
+      await expect(client.getNdarray('mixed')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY', message: expect.stringContaining('different upload') });
+      await client.putBall(good);
+      expectSameArray(await client.getNdarray('mixed'), arr);
+    });
+
+    it('an unreachable router gives STORAGE_UNREACHABLE saying what to check', async () => {
+      const port = await freePort();
+      const waits: number[] = [];
+      const dead = clientFor(port, { maxRetries: 2, sleep: async (ms) => void waits.push(ms) });
+      const err = (await dead.getNdarray('x').catch((e: unknown) => e)) as AppError;
+      expect(err.code).toBe('STORAGE_UNREACHABLE');
+      expect(err.userMessage).toContain(`Check that the MictlanX router at http://127.0.0.1:${port} is running and reachable`);
+      expect(waits).toHaveLength(2);
+      await expect(dead.putNdarray('x', ndarray('float64', [1], new Float64Array([1])))).rejects.toMatchObject({ code: 'STORAGE_UNREACHABLE' });
+      const [h] = await dead.health();
+      expect(h.ok).toBe(false);
+    });
+
+    it('fails over to a second router', async () => {
+      const port = await freePort();
+      const two = clientFor([port, router.port]);
+      const arr = ndarray('float64', [6, 2], doubles(12, 29));
+      await two.putNdarray('failover', arr);
+      expectSameArray(await two.getNdarray('failover'), arr);
+      expectSameArray(await client.getNdarray('failover'), arr);
+      const health = await two.health();
+      expect(health.map((h) => h.ok)).toEqual([false, true]);
+    });
+  });
+});
+
+describe('restarts and kills', () => {
+  let dataDir: string;
+  let router: MictlanxRouterHandle | undefined;
+  let port: number;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'mictlanx-kill-'));
+    router = await createMictlanxRouter({ dataDir });
+    port = router.port;
+  });
+  afterAll(async () => {
+    await router?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const start = async () => {
+    router ??= await createMictlanxRouter({ dataDir, port });
+  };
+  const kill = async () => {
+    const r = router;
+    router = undefined;
+    await r?.close();
+  };
+
+  it('objects survive a restart on the same data directory', async () => {
+    const c = clientFor(port);
+    const arr = ndarray('int64', [5, 3], BigInt64Array.from({ length: 15 }, (_, i) => BigInt(i) * 1_000_000_000_007n - 7n));
+    await c.putNdarray('durable', arr, { numChunks: 2 });
+    await kill();
+    await start();
+    expectSameArray(await c.getNdarray('durable'), arr);
+    expect(await sha256Hex(await c.getMerged('durable'))).toBe(await sha256Hex(ndarrayToBytes(arr)));
+  });
+
+  it('a router killed mid-upload and restarted: the put completes and reads back checksum-valid', async () => {
+    let dataPosts = 0;
+    const killing: typeof fetch = async (input, init) => {
+      if (String(input).includes('/chunked') && ++dataPosts === 2) await kill();
+      return fetch(input, init);
+    };
+    // The retry wait is where the "operator" restarts the router.
+    const c = clientFor(port, { fetch: killing, sleep: start, maxParallel: 1, maxRetries: 3 });
+    const arr = ndarray('float64', [40, 25], doubles(1000, 31));
+    await c.putNdarray('killed', arr, { numChunks: 4 });
+    expect(dataPosts).toBeGreaterThan(4);
+    expectSameArray(await clientFor(port).getNdarray('killed'), arr);
+    expect((await bucketFiles(dataDir)).some((n) => n.startsWith('.tmp-'))).toBe(false);
+  });
+
+  it('killed mid-upload with no retries left: a clear error, and the partial object is never read as valid', async () => {
+    let dataPosts = 0;
+    const killing: typeof fetch = async (input, init) => {
+      if (String(input).includes('/chunked') && ++dataPosts === 2) await kill();
+      return fetch(input, init);
+    };
+    const c = clientFor(port, { fetch: killing, maxParallel: 1, maxRetries: 1 });
+    const arr = ndarray('float64', [16, 4], doubles(64, 37));
+    const err = (await c.putNdarray('partial', arr, { numChunks: 4 }).catch((e: unknown) => e)) as AppError;
+    expect(err.code).toBe('STORAGE_UNREACHABLE');
+    await start();
+    const read = await clientFor(port).getNdarray('partial').catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(AppError);
+    expect(['STORAGE_INTEGRITY', 'STORAGE_NOT_FOUND']).toContain((read as AppError).code);
+    // A later put over the leftovers works.
+    await clientFor(port).putNdarray('partial', arr, { numChunks: 4 });
+    expectSameArray(await clientFor(port).getNdarray('partial'), arr);
+  });
+
+  it('an upload cut mid-body leaves nothing servable, and no temp files after restart', async () => {
+    await start();
+    const base = `http://127.0.0.1:${port}/api/v4`;
+    const md = await (await fetch(`${base}/buckets/rory/metadata`, {
+      method: 'POST',
+      body: JSON.stringify({ bucket_id: 'rory', key: 'cut_0', ball_id: 'cut', checksum: 'x', size: 1_000_000, tags: { index: '0', num_chunks: '1', full_checksum: 'x' }, producer_id: 't' }),
+    })).json();
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${base}/buckets/data/${md.tasks_ids[0]}/chunked`, { method: 'POST', headers: { 'Content-Length': '1000000' } });
+      req.on('error', () => resolve());
+      req.write(new Uint8Array(400_000), () => {
+        setTimeout(() => void kill().then(resolve), 50);
+      });
+    });
+    await start();
+    expect((await fetch(`${base}/buckets/rory/cut_0`)).status).toBe(404);
+    expect((await bucketFiles(dataDir)).filter((n) => n.startsWith('.tmp-') || n.endsWith('.bin')).filter((n) => n.startsWith('cut'))).toEqual([]);
+    expect((await bucketFiles(dataDir)).some((n) => n.startsWith('.tmp-'))).toBe(false);
+    await expect(clientFor(port).getNdarray('cut')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+  });
+});
