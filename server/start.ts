@@ -1,23 +1,78 @@
 /**
- * `npm start`: serves the built app on loopback and prints its URL. Ctrl-C shuts down cleanly.
- * Options: --port <n> (default 3000), --host <addr> (default 127.0.0.1).
+ * `npm start`: builds are done by the npm script; this serves the static app on loopback together
+ * with the local Rory cloud (MictlanX-compatible router, Manager, two Workers), and writes the
+ * cloud's addresses into the app's `config.json` so the default settings point at it.
+ * `npm run cloud` (--cloud-only) starts the cloud alone. Ctrl-C shuts everything down cleanly.
+ *
+ * Options (all optional): --port 3000 --host 127.0.0.1 --router-port 63666 --manager-port 6000
+ * --worker-ports 9000,9001 --data-dir .data/cloud --cloud-only --no-cloud
  */
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
+import { startLocalCloud } from './cloud';
 import { startStaticServer } from './static';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     host: { type: 'string', default: '127.0.0.1' },
+    'router-port': { type: 'string', default: '63666' },
+    'manager-port': { type: 'string', default: '6000' },
+    'worker-ports': { type: 'string', default: '9000,9001' },
+    'data-dir': { type: 'string', default: join('.data', 'cloud') },
+    'cloud-only': { type: 'boolean', default: false },
+    'no-cloud': { type: 'boolean', default: false },
   },
 });
 
+const port = (name: string, text: string) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number (got ${text})`);
+  return n;
+};
+
 async function main() {
-  const app = await startStaticServer({ root: join(process.cwd(), 'out'), port: Number(values.port), host: values.host });
-  console.log(`\n  Rory Data Owner is running at ${app.url}/\n  Press Ctrl-C to stop.\n`);
+  const host = values.host;
+  const closers: (() => Promise<void>)[] = [];
+  let config: (() => unknown) | undefined;
+  const lines: string[] = [];
+
+  if (!values['no-cloud']) {
+    const cloud = await startLocalCloud({
+      dataDir: resolve(values['data-dir']),
+      host,
+      routerPort: port('router-port', values['router-port']),
+      managerPort: port('manager-port', values['manager-port']),
+      workerPorts: values['worker-ports'].split(',').map((p) => port('worker-ports', p.trim())),
+    });
+    closers.push(() => cloud.close());
+    const router = new URL(cloud.routerUrl);
+    const manager = new URL(cloud.managerUrl);
+    config = () => ({
+      settings: {
+        RORY_MANAGER_IP_ADDR: manager.hostname,
+        RORY_MANAGER_PORT: Number(manager.port),
+        MICTLANX_ROUTERS: `mictlanx-router-0:${router.hostname}:${router.port}`,
+        MICTLANX_PROTOCOL: 'http',
+      },
+    });
+    lines.push(`  MictlanX router  ${cloud.routerUrl}`, `  Rory Manager     ${cloud.managerUrl}`);
+    cloud.workerUrls.forEach((u, i) => lines.push(`  Rory Worker ${i}    ${u}`));
+  }
+
+  if (!values['cloud-only']) {
+    const app = await startStaticServer({ root: join(process.cwd(), 'out'), port: port('port', values.port), host, config });
+    closers.push(() => app.close());
+    lines.unshift(`  Rory Data Owner  ${app.url}/   ← open this in your browser`);
+  }
+
+  console.log(`\n${lines.join('\n')}\n\n  Press Ctrl-C to stop.\n`);
+  let stopping = false;
   const stop = async () => {
-    await app.close();
+    if (stopping) return;
+    stopping = true;
+    console.log('\nShutting down…');
+    for (const close of closers.reverse()) await close().catch(() => undefined);
     process.exit(0);
   };
   process.once('SIGINT', stop);
@@ -25,7 +80,8 @@ async function main() {
 }
 
 main().catch((e: NodeJS.ErrnoException) => {
-  if (e.code === 'EADDRINUSE') console.error(`Port ${values.port} is already in use. Stop the other program or run: npm start -- --port <free port>`);
-  else console.error(e);
+  if (e.code === 'EADDRINUSE') {
+    console.error(`A port is already in use (${e.message}). Stop the other program or choose ports, e.g. npm start -- --port 3100 --manager-port 6100`);
+  } else console.error(e instanceof Error ? e.message : e);
   process.exit(1);
 });

@@ -1,11 +1,29 @@
 'use client';
-import { EmptyState, PageHeader } from '@/components/ui/Card';
+import { useSearchParams } from 'next/navigation';
+import { Suspense } from 'react';
+import { JobView } from '@/components/jobs/JobView';
+import { JobsList } from '@/components/jobs/JobsList';
+import { NewJobForm } from '@/components/jobs/NewJobForm';
+import { PageHeader } from '@/components/ui/Card';
+
+function JobsRoute() {
+  const id = useSearchParams().get('id');
+  if (id) return <JobView id={id} />;
+  return (
+    <>
+      <PageHeader title="Jobs" subtitle="Clustering jobs run by Rory workers on your ciphertexts. Every decryption a worker needs waits for your approval." />
+      <div className="space-y-6">
+        <NewJobForm />
+        <JobsList />
+      </div>
+    </>
+  );
+}
 
 export default function JobsPage() {
   return (
-    <>
-      <PageHeader title="Jobs" subtitle="Clustering and classification jobs run by Rory workers on your ciphertexts." />
-      <EmptyState title="No jobs yet">Add a dataset first, then start a job here.</EmptyState>
-    </>
+    <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>
+      <JobsRoute />
+    </Suspense>
   );
 }

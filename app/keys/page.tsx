@@ -1,11 +1,12 @@
 'use client';
-import { EmptyState, PageHeader } from '@/components/ui/Card';
+import { KeysManager } from '@/components/keys/KeysManager';
+import { PageHeader } from '@/components/ui/Card';
 
 export default function KeysPage() {
   return (
     <>
-      <PageHeader title="Keys" subtitle="Liu, FDHOPE and CKKS keys. Secret keys never leave this browser." />
-      <EmptyState title="No keys yet">Generate a key set before your first job.</EmptyState>
+      <PageHeader title="Keys" subtitle="Liu, FDHOPE and CKKS keys. Secret keys never leave this browser except inside a passphrase-protected backup." />
+      <KeysManager />
     </>
   );
 }

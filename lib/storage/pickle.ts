@@ -93,8 +93,10 @@ class ByteSink {
     this.buf = next;
   }
 
+  /** The written bytes: a view when the unused tail is small (avoids copying large payloads). */
   result(): Uint8Array {
-    return this.len === this.buf.length ? this.buf : this.buf.slice(0, this.len);
+    const slack = this.buf.length - this.len;
+    return slack <= 4096 + (this.len >>> 6) ? this.buf.subarray(0, this.len) : this.buf.slice(0, this.len);
   }
 }
 

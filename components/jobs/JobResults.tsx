@@ -1,0 +1,104 @@
+'use client';
+import { useMemo } from 'react';
+import { pca2 } from '@/lib/data/pca';
+import { downloadText } from '@/lib/download';
+import type { JobRecord } from '@/lib/jobs/types';
+import { useDatasetMatrix } from '@/lib/queries/jobs';
+import { Bars } from '../charts/Bars';
+import { Scatter } from '../charts/Scatter';
+import { Alert } from '../ui/Alert';
+import { Button } from '../ui/Button';
+import { Card } from '../ui/Card';
+
+const METRIC_NAMES: Record<string, string> = {
+  silhouette: 'Silhouette (higher is better)',
+  daviesBouldin: 'Davies–Bouldin (lower is better)',
+  calinskiHarabasz: 'Calinski–Harabasz (higher is better)',
+  adjustedRand: 'Adjusted Rand index vs. known labels',
+  adjustedMutualInfo: 'Adjusted mutual information',
+  fowlkesMallows: 'Fowlkes–Mallows',
+  jaccard: 'Jaccard',
+};
+
+export function JobResults({ job }: { job: JobRecord }) {
+  const r = job.result!;
+  const { data: dataset } = useDatasetMatrix(job.datasetId);
+  const projection = useMemo(() => (dataset ? pca2(dataset.matrix) : null), [dataset]);
+  const sizes = useMemo(() => {
+    const m = new Map<number, number>();
+    for (const l of r.labels) m.set(l, (m.get(l) ?? 0) + 1);
+    return [...m.entries()].sort((a, b) => a[0] - b[0]);
+  }, [r.labels]);
+
+  const csv = () => 'record,label\n' + r.labels.map((l, i) => `${i},${l}`).join('\n') + '\n';
+  const json = () =>
+    JSON.stringify(
+      { job: { id: job.id, name: job.name, algorithm: job.algorithm, params: job.params }, iterations: r.iterations, converged: r.converged, labels: r.labels, centroids: r.centroids, metrics: r.metrics, verification: r.verified, timings: r.timings },
+      null,
+      2,
+    );
+
+  return (
+    <Card
+      title="Results"
+      actions={
+        <>
+          <Button onClick={() => downloadText(`${job.storageId}-labels.csv`, csv(), 'text/csv')}>Download CSV</Button>
+          <Button onClick={() => downloadText(`${job.storageId}-result.json`, json(), 'application/json')}>Download JSON</Button>
+        </>
+      }
+    >
+      <div className="mb-4 flex flex-wrap gap-6 text-sm">
+        <span>
+          Iterations: <b data-testid="result-iterations">{r.iterations}</b>
+        </span>
+        <span>{r.converged ? 'Converged' : 'Stopped at the iteration cap'}</span>
+        <span>{r.labels.length} records</span>
+      </div>
+      {r.verified && (
+        <div className="mb-4">
+          <Alert tone={r.verified.ok ? 'success' : 'error'} title={r.verified.ok ? 'Verified' : 'Verification failed'}>
+            <span data-testid="verification">{r.verified.detail}</span> (max difference {r.verified.maxError.toExponential(2)})
+          </Alert>
+        </div>
+      )}
+      <div className="grid gap-6 md:grid-cols-2">
+        <div>
+          <h3 className="mb-2 text-sm font-medium">Records by cluster (PCA projection, computed in this browser)</h3>
+          {projection ? (
+            <Scatter points={projection.points} labels={r.labels} title="Clusters in the first two principal components" />
+          ) : (
+            <p className="text-xs text-slate-500">The dataset is no longer in this browser.</p>
+          )}
+        </div>
+        <div className="space-y-4">
+          <div>
+            <h3 className="mb-2 text-sm font-medium">Cluster sizes</h3>
+            <Bars title="Cluster sizes" items={sizes.map(([c, n]) => ({ label: `cluster ${c}`, value: n, color: c }))} />
+          </div>
+          {r.metrics && (
+            <div>
+              <h3 className="mb-2 text-sm font-medium">Validation</h3>
+              <table className="w-full text-xs" data-testid="metrics">
+                <tbody>
+                  {Object.entries(r.metrics).map(([k, v]) => (
+                    <tr key={k} className="border-t border-slate-100">
+                      <td className="py-1 text-slate-600">{METRIC_NAMES[k] ?? k}</td>
+                      <td className="py-1 text-right tabular-nums">{v.toFixed(4)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+          {r.maxShiftPerRound && r.maxShiftPerRound.length > 0 && (
+            <div>
+              <h3 className="mb-2 text-sm font-medium">Largest centre movement per round</h3>
+              <Bars title="Largest centre movement per round" items={r.maxShiftPerRound.map((v, i) => ({ label: `round ${i + 1}`, value: v, color: 0 }))} />
+            </div>
+          )}
+        </div>
+      </div>
+    </Card>
+  );
+}

@@ -1,0 +1,208 @@
+'use client';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { toAppError } from '@/lib/errors';
+import { isTerminal, phaseName } from '@/lib/jobs/controller';
+import type { JobRecord } from '@/lib/jobs/types';
+import { leakageProfile } from '@/lib/rory/leakage';
+import { useJob, useJobActions, useJobRunning } from '@/lib/queries/jobs';
+import { Alert } from '../ui/Alert';
+import { Button } from '../ui/Button';
+import { Card, PageHeader } from '../ui/Card';
+import { ProgressBar } from '../ui/Progress';
+import { ApprovalCard } from './ApprovalCard';
+import { JobResults } from './JobResults';
+import { LeakagePanel } from './LeakagePanel';
+import { StatusBadge } from './labels';
+
+export function JobView({ id }: { id: string }) {
+  const { data: job, isPending, error } = useJob(id);
+  if (isPending) return <p className="text-sm text-slate-500">Loading job…</p>;
+  if (error) return <Alert tone="error">{toAppError(error).userMessage}</Alert>;
+  if (!job)
+    return (
+      <Alert tone="warning" title="No such job">
+        It may have been deleted. <Link className="underline" href="/jobs/">Back to jobs</Link>
+      </Alert>
+    );
+  return <JobDetail job={job} />;
+}
+
+function JobDetail({ job }: { job: JobRecord }) {
+  const router = useRouter();
+  const actions = useJobActions();
+  const running = useJobRunning(job.id);
+  const [ackChecked, setAckChecked] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const profile = leakageProfile(job.algorithm);
+  const pending = job.approvals.find((a) => !a.decision);
+  const canRun = !running && (job.status === 'draft' || isTerminal(job.status));
+  const needsAck = profile.requiresAcknowledgement && !job.acknowledgement;
+
+  const run = async () => {
+    setActionError(null);
+    try {
+      if (needsAck) await actions.acknowledge.mutateAsync(job.id);
+      void actions.start.mutateAsync(job.id).catch((e) => setActionError(toAppError(e).userMessage));
+    } catch (e) {
+      setActionError(toAppError(e).userMessage);
+    }
+  };
+
+  const transfers = Object.entries(job.progress).filter(([k]) => k.startsWith('transfer:'));
+  return (
+    <>
+      <PageHeader
+        title={job.name}
+        subtitle={
+          <span className="flex flex-wrap items-center gap-2">
+            <StatusBadge status={job.status} />
+            <span className="font-mono text-xs">{job.algorithm}</span>
+            <span className="text-xs">k = {job.params.k ?? 3}</span>
+            <span className="text-xs">storage id {job.storageId}</span>
+          </span>
+        }
+        actions={
+          <>
+            <Link href="/jobs/" className="rounded-md border border-slate-300 px-3 py-1.5 text-sm">
+              All jobs
+            </Link>
+            {running && (
+              <Button variant="danger" onClick={() => actions.cancel(job.id)}>
+                Cancel
+              </Button>
+            )}
+            {!running && (
+              <Button
+                onClick={async () => {
+                  if (window.confirm(`Delete job “${job.name}” and its event log from this browser?`)) {
+                    await actions.remove.mutateAsync(job.id);
+                    router.push('/jobs/');
+                  }
+                }}
+              >
+                Delete
+              </Button>
+            )}
+          </>
+        }
+      />
+      <div className="space-y-4">
+        {pending && running && (
+          <ApprovalCard
+            approval={pending}
+            jobName={job.name}
+            busy={actions.decide.isPending}
+            onDecide={(decision) => actions.decide.mutate({ jobId: job.id, approvalId: pending.id, decision })}
+          />
+        )}
+        {job.error && (
+          <Alert tone={job.status === 'failed' ? 'error' : 'warning'} title={job.status === 'denied' ? 'Stopped' : job.status === 'interrupted' ? 'Interrupted' : 'The job did not finish'}>
+            <span data-testid="job-error">{job.error.userMessage}</span>
+          </Alert>
+        )}
+        {actionError && <Alert tone="error">{actionError}</Alert>}
+
+        {canRun && (
+          <Card title={job.status === 'draft' ? 'Run this job' : 'Run again'}>
+            <LeakagePanel algorithm={job.algorithm} storageId={job.storageId} />
+            {profile.requiresAcknowledgement && (
+              <label className="mt-3 flex items-start gap-2 text-sm">
+                <input type="checkbox" className="mt-1" checked={!!job.acknowledgement || ackChecked} disabled={!!job.acknowledgement} onChange={(e) => setAckChecked(e.target.checked)} />
+                <span>
+                  I understand that the objects marked <b>PLAINTEXT</b> above will be uploaded unencrypted and can be read by anyone with access to the storage and by the workers.
+                </span>
+              </label>
+            )}
+            <div className="mt-3">
+              <Button variant="primary" disabled={needsAck && !ackChecked} onClick={run}>
+                {job.status === 'draft' ? 'Run' : 'Run again'}
+              </Button>
+            </div>
+          </Card>
+        )}
+
+        {(running || job.status === 'awaiting-approval') && (
+          <Card title={`Progress — round ${job.round} of at most ${job.params.maxIterations ?? 10}`}>
+            <p className="mb-3 text-xs text-slate-600" data-testid="job-phase">
+              Current step: {phaseName(job.progress.phase)}
+            </p>
+            <div className="grid gap-3 md:grid-cols-2">
+              <ProgressBar label="Encryption" value={job.progress.encrypt ?? 0} />
+              {job.algorithm === 'DBSKMEANS' && <ProgressBar label="FDHOPE encryption" value={job.progress.fdhope ?? 0} />}
+              {transfers.slice(-2).map(([k, v]) => (
+                <ProgressBar key={k} label={`Transfer ${k.slice('transfer:'.length)}`} value={v} />
+              ))}
+            </div>
+          </Card>
+        )}
+
+        {job.result && <JobResults job={job} />}
+        <RoundTimeline job={job} />
+        <EventLog job={job} />
+      </div>
+    </>
+  );
+}
+
+function RoundTimeline({ job }: { job: JobRecord }) {
+  const rounds = new Map<number, { events: string[]; ms: number }>();
+  for (const e of job.events) {
+    if (e.round === undefined) continue;
+    const r = rounds.get(e.round) ?? { events: [], ms: 0 };
+    r.events.push(e.name);
+    r.ms += e.durationMs ?? 0;
+    rounds.set(e.round, r);
+  }
+  if (rounds.size === 0) return null;
+  const approvals = new Map(job.approvals.map((a) => [a.round, a]));
+  return (
+    <Card title="Rounds">
+      <ol className="flex flex-wrap gap-2" aria-label="Round timeline">
+        {[...rounds.entries()].map(([r, info]) => {
+          const a = approvals.get(r + 1);
+          return (
+            <li key={r} className="rounded-lg border border-slate-200 px-3 py-2 text-xs">
+              <p className="font-medium">Round {r + 1}</p>
+              <p className="text-slate-500">{(info.ms / 1000).toFixed(2)} s</p>
+              {a && <p className={a.decision === 'deny' ? 'text-red-700' : 'text-emerald-700'}>{a.decision ? `decryption ${a.decision}` : 'awaiting approval'}</p>}
+            </li>
+          );
+        })}
+      </ol>
+    </Card>
+  );
+}
+
+function EventLog({ job }: { job: JobRecord }) {
+  if (job.events.length === 0) return null;
+  return (
+    <Card title="Event log">
+      <div className="max-h-80 overflow-auto">
+        <table className="w-full text-xs" data-testid="event-log">
+          <thead className="text-left text-slate-500">
+            <tr>
+              <th className="py-1">Time</th>
+              <th>Event</th>
+              <th>Round</th>
+              <th className="text-right">Duration</th>
+              <th className="pl-3">Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {job.events.map((e, i) => (
+              <tr key={i} className={`border-t border-slate-100 ${e.level === 'error' ? 'text-red-700' : e.level === 'warn' ? 'text-amber-800' : ''}`}>
+                <td className="py-1 tabular-nums">{new Date(e.at).toLocaleTimeString()}</td>
+                <td className="font-mono">{e.name}</td>
+                <td>{e.round === undefined ? '' : e.round + 1}</td>
+                <td className="text-right tabular-nums">{e.durationMs === undefined ? '' : `${e.durationMs.toFixed(0)} ms`}</td>
+                <td className="pl-3 text-slate-600">{e.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Card>
+  );
+}

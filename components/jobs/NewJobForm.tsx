@@ -1,0 +1,118 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { toAppError } from '@/lib/errors';
+import { RUNNABLE } from '@/lib/jobs/controller';
+import type { Algorithm } from '@/lib/jobs/types';
+import { useDatasetChoices, useJobActions } from '@/lib/queries/jobs';
+import { useSettings } from '@/lib/queries/settings';
+import { Alert } from '../ui/Alert';
+import { Button } from '../ui/Button';
+import { Card } from '../ui/Card';
+import { LeakagePanel } from './LeakagePanel';
+import { ALGORITHM_INFO } from './labels';
+
+const field = 'mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm';
+
+export function NewJobForm() {
+  const router = useRouter();
+  const { data: datasets } = useDatasetChoices();
+  const { data: settings } = useSettings();
+  const { create } = useJobActions();
+  const [datasetId, setDatasetId] = useState('');
+  const [algorithm, setAlgorithm] = useState<Algorithm>('DBSKMEANS');
+  const [k, setK] = useState('3');
+  const [maxIterations, setMaxIterations] = useState('');
+  const [sens, setSens] = useState('1e-8');
+  const [tolerance, setTolerance] = useState('1e-6');
+  const [error, setError] = useState<string | null>(null);
+
+  if (datasets && datasets.length === 0) {
+    return (
+      <Alert tone="info" title="Add a dataset first">
+        Jobs run on a dataset kept in this browser. Go to <a className="underline" href="/datasets/">Datasets</a> and add a CSV or NPY file.
+      </Alert>
+    );
+  }
+
+  const selected = datasetId || datasets?.[0]?.id || '';
+  const onSubmit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
+    try {
+      const job = await create.mutateAsync({
+        algorithm,
+        datasetId: selected,
+        params: {
+          k: num(k),
+          maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS,
+          sens: algorithm === 'DBSKMEANS' ? num(sens) : undefined,
+          tolerance: num(tolerance),
+        },
+      });
+      router.push(`/jobs/?id=${job.id}`);
+    } catch (err) {
+      setError(toAppError(err).userMessage);
+    }
+  };
+
+  return (
+    <Card title="New job">
+      <form onSubmit={onSubmit} className="grid gap-4 md:grid-cols-2">
+        <label className="text-sm font-medium">
+          Dataset
+          <select className={field} value={selected} onChange={(e) => setDatasetId(e.target.value)}>
+            {datasets?.map((d) => (
+              <option key={d.id} value={d.id}>
+                {d.name} ({d.rows} × {d.cols})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="text-sm font-medium">
+          Algorithm
+          <select className={field} value={algorithm} onChange={(e) => setAlgorithm(e.target.value as Algorithm)}>
+            {RUNNABLE.map((a) => (
+              <option key={a} value={a}>
+                {ALGORITHM_INFO[a]?.title ?? a}
+              </option>
+            ))}
+          </select>
+          <span className="mt-1 block text-xs font-normal text-slate-500">{ALGORITHM_INFO[algorithm]?.summary}</span>
+        </label>
+        <label className="text-sm font-medium">
+          Clusters (k)
+          <input className={field} inputMode="numeric" value={k} onChange={(e) => setK(e.target.value)} />
+        </label>
+        <label className="text-sm font-medium">
+          Max iterations
+          <input className={field} inputMode="numeric" placeholder={String(settings?.settings.MAX_ITERATIONS ?? 10)} value={maxIterations} onChange={(e) => setMaxIterations(e.target.value)} />
+        </label>
+        {algorithm === 'DBSKMEANS' && (
+          <label className="text-sm font-medium">
+            Sens (FDHOPE noise of the UDM)
+            <input className={field} value={sens} onChange={(e) => setSens(e.target.value)} />
+          </label>
+        )}
+        <label className="text-sm font-medium">
+          Tolerance (stop when every centre moves less)
+          <input className={field} value={tolerance} onChange={(e) => setTolerance(e.target.value)} />
+        </label>
+        <div className="md:col-span-2">
+          <LeakagePanel algorithm={algorithm} />
+        </div>
+        {error && (
+          <div className="md:col-span-2">
+            <Alert tone="error">{error}</Alert>
+          </div>
+        )}
+        <div className="md:col-span-2">
+          <Button type="submit" variant="primary" disabled={!selected || create.isPending}>
+            Create job
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}

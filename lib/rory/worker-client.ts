@@ -1,0 +1,199 @@
+/**
+ * @module rory/worker-client
+ * Client of a Rory worker (spec/protocol.md §5, §8, §11, §12.5). Parameters go as headers, the
+ * answer is a small JSON body plus response headers. One call = one POST with a total timeout
+ * (`WORKER_TIMEOUT`, default 300 s) through `AbortSignal`; no retries (step 2 mutates storage).
+ *
+ * Errors: WORKER_UNREACHABLE (network/CORS), WORKER_TIMEOUT, ABORTED (caller's signal),
+ * WORKER_ERROR (5xx and other non-2xx; message from `Error-Message` or the body, status in
+ * `details`), PROTOCOL_VIOLATION (400/404/405/422 — the worker rejects the request itself — or a
+ * 2xx answer that does not follow the protocol).
+ */
+import { AppError } from '../errors';
+import { H, parseResponseHeaders, parsePythonShape, type RoryResponseHeaders } from './headers';
+
+export const WORKER_TIMEOUT_MS = 300_000;
+
+export interface WorkerReply {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  readonly rory: RoryResponseHeaders;
+  readonly text: string;
+  /** Wall time of the HTTP call in milliseconds. */
+  readonly elapsedMs: number;
+}
+
+export interface WorkerClient {
+  readonly url: string;
+  post(path: string, headers: Record<string, string>, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<WorkerReply>;
+  /** `GET /clustering/test` → `{"component_type":"worker"}`. */
+  test(opts?: { signal?: AbortSignal }): Promise<void>;
+}
+
+export interface WorkerClientOptions {
+  readonly baseUrl: string;
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+/** Makes server text safe to show: one line, printable, short. */
+function clip(s: string, max = 300): string {
+  const t = s.replace(/\s+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim();
+  return t.length > max ? `${t.slice(0, max - 3)}...` : t;
+}
+
+export function createWorkerClient(opts: WorkerClientOptions): WorkerClient {
+  const url = opts.baseUrl.replace(/\/+$/, '');
+  const f = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
+  const defaultTimeout = opts.timeoutMs ?? WORKER_TIMEOUT_MS;
+
+  async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string>, o: { signal?: AbortSignal; timeoutMs?: number }) {
+    if (o.signal?.aborted) throw new AppError('ABORTED', 'worker call aborted', { userMessage: 'The operation was cancelled.' });
+    const timeoutMs = o.timeoutMs ?? defaultTimeout;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    const t0 = performance.now();
+    let res: Response;
+    let text: string;
+    try {
+      res = await f(`${url}${path}`, { method, headers, signal, cache: 'no-store' });
+      text = await res.text();
+    } catch (e) {
+      if (o.signal?.aborted) throw new AppError('ABORTED', 'worker call aborted', { userMessage: 'The operation was cancelled.', cause: e });
+      if (timeout.aborted) {
+        throw new AppError('WORKER_TIMEOUT', `worker ${url}${path} did not answer within ${Math.round(timeoutMs / 1000)} s`, {
+          userMessage: `The Rory worker did not answer within ${Math.round(timeoutMs / 1000)} s (WORKER_TIMEOUT). It may still be working; try a smaller dataset or raise the timeout in Settings.`,
+          cause: e,
+        });
+      }
+      throw new AppError('WORKER_UNREACHABLE', `worker ${url}${path} unreachable`, {
+        userMessage: `Cannot reach the Rory worker at ${url}. It may be down, or it does not allow this page's origin (CORS).`,
+        cause: e,
+      });
+    }
+    const elapsedMs = performance.now() - t0;
+    if (res.status < 200 || res.status > 299) {
+      const errorMessage = clip(res.headers.get(H.ERROR_MESSAGE) ?? text ?? '');
+      const suffix = errorMessage ? `: ${errorMessage}` : '';
+      const details = { status: res.status, path, errorMessage };
+      // 400/404/405/422: the worker rejects the request itself — a protocol mismatch (a missing
+      // header, or a worker of another generation, e.g. the FastAPI rewrite answering 422).
+      if (res.status === 400 || res.status === 404 || res.status === 405 || res.status === 422) {
+        throw new AppError('PROTOCOL_VIOLATION', `worker ${path} rejected the request with HTTP ${res.status}${suffix}`, {
+          userMessage: `The Rory worker rejected the request (HTTP ${res.status})${suffix}. It may run a different Rory version.`,
+          details,
+        });
+      }
+      throw new AppError('WORKER_ERROR', `worker ${path} answered HTTP ${res.status}${suffix}`, {
+        userMessage: `The Rory worker reported an error (HTTP ${res.status})${suffix}.`,
+        details,
+      });
+    }
+    let rory: RoryResponseHeaders;
+    try {
+      rory = parseResponseHeaders(res.headers);
+    } catch (e) {
+      throw new AppError('PROTOCOL_VIOLATION', `worker ${path} sent a malformed Rory header`, {
+        userMessage: 'The Rory worker answered with malformed headers.',
+        cause: e,
+      });
+    }
+    return { status: res.status, headers: res.headers, rory, text, elapsedMs };
+  }
+
+  return {
+    url,
+    post: (path, headers, o = {}) => call('POST', path, headers, o),
+    async test(o = {}) {
+      const r = await call('GET', '/clustering/test', {}, { signal: o.signal, timeoutMs: 10_000 });
+      let body: { component_type?: unknown } | null = null;
+      try {
+        body = JSON.parse(r.text);
+      } catch {
+        /* handled below */
+      }
+      if (body?.component_type !== 'worker') {
+        throw new AppError('PROTOCOL_VIOLATION', 'not a Rory worker', { userMessage: `The service at ${url} is not a Rory worker.` });
+      }
+    },
+  };
+}
+
+function violation(what: string): AppError {
+  return new AppError('PROTOCOL_VIOLATION', what, { userMessage: `The Rory worker answered outside the protocol: ${what}.` });
+}
+
+function parseJsonObject(text: string, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw violation(`${what} body is not JSON`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw violation(`${what} body is not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+export interface Step1Reply {
+  readonly labels: Int32Array;
+  readonly encryptedShiftMatrixId: string;
+  readonly nIterations?: number;
+  readonly serviceTime?: number;
+}
+
+/**
+ * Parses an SKMeans/DBSKMeans step-1 answer (200 JSON `{label_vector, encrypted_shift_matrix_id,
+ * n_iterations, service_time}`), checking `n` labels, each an integer in [0, k).
+ */
+export function parseStep1Reply(reply: WorkerReply, expect: { n: number; k: number }): Step1Reply {
+  if (reply.status !== 200) throw violation(`step 1 answered HTTP ${reply.status}, expected 200`);
+  const body = parseJsonObject(reply.text, 'step 1');
+  const lv = body.label_vector;
+  if (!Array.isArray(lv) || lv.length !== expect.n) throw violation(`step 1 label_vector must hold ${expect.n} labels`);
+  const labels = new Int32Array(expect.n);
+  for (let i = 0; i < lv.length; i++) {
+    const v = lv[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= expect.k) throw violation(`step 1 label ${i} is not a cluster index in [0, ${expect.k})`);
+    labels[i] = v;
+  }
+  const id = body.encrypted_shift_matrix_id ?? reply.rory.encryptedShiftMatrixId;
+  if (typeof id !== 'string' || id === '') throw violation('step 1 names no encrypted_shift_matrix_id');
+  return {
+    labels,
+    encryptedShiftMatrixId: id,
+    nIterations: typeof body.n_iterations === 'number' ? body.n_iterations : undefined,
+    serviceTime: typeof body.service_time === 'number' ? body.service_time : reply.rory.serviceTime,
+  };
+}
+
+export interface Step2Reply {
+  /** Clustering-Status header (0 completed, 2 continue). */
+  readonly status: 0 | 2;
+  /** DBSKMeans: the FDHOPE UDM shape to echo as `Encrypted-Udm-Shape` next round. */
+  readonly encryptedUdmShape?: number[];
+  readonly serviceTime?: number;
+}
+
+/** Parses an SKMeans step-2 answer: 204 (an empty 200 is tolerated) with `Clustering-Status` 0 or 2. */
+export function parseSkmeansStep2Reply(reply: WorkerReply): Step2Reply {
+  const s = reply.rory.clusteringStatus;
+  if (s === undefined) throw violation('step 2 sent no Clustering-Status header (is it exposed through CORS?)');
+  if (s === 1) throw violation('step 2 answered Clustering-Status 1 (START)');
+  return { status: s, serviceTime: reply.rory.serviceTime ?? reply.rory.totalServiceTime };
+}
+
+/** Parses a DBSKMeans step-2 answer: 200 JSON with `encrypted_udm_shape`, header `Clustering-Status`. */
+export function parseDbskmeansStep2Reply(reply: WorkerReply): Step2Reply {
+  const base = parseSkmeansStep2Reply(reply);
+  const body = reply.text.trim() === '' ? {} : parseJsonObject(reply.text, 'step 2');
+  const shapeText = typeof body.encrypted_udm_shape === 'string' ? body.encrypted_udm_shape : reply.headers.get(H.ENCRYPTED_UDM_SHAPE);
+  let encryptedUdmShape: number[] | undefined;
+  if (shapeText !== null && shapeText !== undefined) {
+    try {
+      encryptedUdmShape = parsePythonShape(shapeText);
+    } catch {
+      throw violation('step 2 encrypted_udm_shape is not a shape');
+    }
+  }
+  return { ...base, encryptedUdmShape };
+}

@@ -1,0 +1,130 @@
+/**
+ * @module server/worker
+ * The local Rory worker over HTTP (spec/protocol.md §5.0, §5.2, §5.3, §4.3). Routes:
+ * `GET|POST /clustering/test`, `GET|POST /classification/test`, `POST /clustering/skmeans`,
+ * `POST /clustering/dbskmeans` (steps 1 and 2, logic in `core.ts`).
+ *
+ * At start the worker registers with the manager (`POST /workers/started` with `Worker-Id`,
+ * `Worker-Port` and our `Worker-Host`, the address a browser can reach it at), retrying until
+ * it succeeds or the worker is closed. `registered` resolves on success.
+ */
+import { MictlanxClient } from '@/lib/storage/mictlanx-client';
+import type { ObjectStore } from '@/lib/storage/types';
+import { H } from '@/lib/rory/headers';
+import { baseUrl, listen, route, type RequestContext } from '../common/http';
+import { createWorkerCore } from './core';
+
+/** Enough to build a MictlanX client for the worker's storage. */
+export interface WorkerStoreConfig {
+  readonly routers: readonly { readonly id: string; readonly host: string; readonly port: number; readonly protocol?: 'http' | 'https' }[];
+  readonly bucket?: string;
+  readonly timeoutMs?: number;
+  readonly maxRetries?: number;
+  readonly producerId?: string;
+}
+
+export interface WorkerOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Manager base URL; without it the worker does not register. */
+  readonly managerUrl?: string;
+  readonly store: ObjectStore | WorkerStoreConfig;
+  /** `Worker-Id` (upstream `NODE_ID`), e.g. `rory-worker-0`. */
+  readonly nodeId?: string;
+  /** Host announced to the manager as reachable (default 127.0.0.1, or `host` when it is not a wildcard). */
+  readonly publicHost?: string;
+  readonly log?: (line: string) => void;
+  /** Delay between registration attempts (default 500 ms, growing to 5 s). */
+  readonly registerRetryMs?: number;
+}
+
+export interface Worker {
+  readonly url: string;
+  readonly port: number;
+  readonly nodeId: string;
+  /** Resolves once the manager accepted the registration (immediately without a manager). */
+  readonly registered: Promise<void>;
+  close(): Promise<void>;
+}
+
+function isObjectStore(s: ObjectStore | WorkerStoreConfig): s is ObjectStore {
+  return typeof (s as ObjectStore).getNdarray === 'function' && typeof (s as ObjectStore).putNdarray === 'function';
+}
+
+export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  const host = opts.host ?? '127.0.0.1';
+  const nodeId = opts.nodeId ?? 'rory-worker-0';
+  const publicHost = opts.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const log = opts.log ?? (() => {});
+  const store: ObjectStore = isObjectStore(opts.store)
+    ? opts.store
+    : new MictlanxClient({
+        routers: opts.store.routers.map((r) => ({ ...r, protocol: r.protocol ?? 'http' })),
+        bucket: opts.store.bucket ?? 'rory',
+        timeoutMs: opts.store.timeoutMs ?? 120_000,
+        maxRetries: opts.store.maxRetries ?? 10,
+        producerId: opts.store.producerId ?? nodeId,
+      });
+  const core = createWorkerCore({ store, log });
+  const headers = (ctx: RequestContext) => (name: string) => ctx.header(name);
+
+  const server = await listen(
+    [
+      route(['GET', 'POST'], '/clustering/test', () => core.test()),
+      route(['GET', 'POST'], '/classification/test', () => core.test()),
+      route('POST', '/clustering/skmeans', (ctx) => core.skmeans(headers(ctx))),
+      route('POST', '/clustering/dbskmeans', (ctx) => core.dbskmeans(headers(ctx))),
+    ],
+    opts.port ?? 0,
+    host,
+    { onError: (e, ctx) => log(`${ctx.method} ${ctx.path} failed: ${e instanceof Error ? e.message : String(e)}`) },
+  );
+
+  let closed = false;
+  const stop = new AbortController();
+  const registered = opts.managerUrl ? register(opts.managerUrl.replace(/\/+$/, '')) : Promise.resolve();
+  // Never leave an unhandled rejection behind when closed before registering.
+  registered.catch(() => {});
+
+  async function register(managerUrl: string): Promise<void> {
+    let delay = opts.registerRetryMs ?? 500;
+    for (;;) {
+      if (closed) throw new Error('worker closed before it could register');
+      try {
+        const res = await fetch(`${managerUrl}/workers/started`, {
+          method: 'POST',
+          headers: { [H.WORKER_ID]: nodeId, [H.WORKER_PORT]: String(server.port), [H.WORKER_HOST]: publicHost },
+          signal: AbortSignal.any([stop.signal, AbortSignal.timeout(10_000)]),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) {
+          log(`registered with ${managerUrl} as ${nodeId} at ${publicHost}:${server.port}`);
+          return;
+        }
+        log(`registration refused: HTTP ${res.status}`);
+      } catch {
+        /* manager not up yet: retry */
+      }
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        stop.signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        }, { once: true });
+      });
+      delay = Math.min(5_000, delay * 2);
+    }
+  }
+
+  return {
+    url: baseUrl(publicHost, server.port),
+    port: server.port,
+    nodeId,
+    registered,
+    async close() {
+      closed = true;
+      stop.abort();
+      await server.close();
+    },
+  };
+}
