@@ -125,6 +125,7 @@ export function scope<R>(fn: (s: SealScope) => R, operation = 'operation'): R {
   try {
     const result = fn(s);
     if (result instanceof Promise) {
+      result.catch(() => undefined); // its objects are deleted below; do not leave an unhandled rejection
       throw new AppError('INTERNAL', 'SEAL scope callbacks must be synchronous');
     }
     return result;
