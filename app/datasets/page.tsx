@@ -1,11 +1,43 @@
 'use client';
-import { EmptyState, PageHeader } from '@/components/ui/Card';
+/** Datasets route: the list and the add panel, or one dataset when `?id=` names it (static export). */
+import { useRouter, useSearchParams } from 'next/navigation';
+import { Suspense } from 'react';
+import { AddDataset } from '@/components/datasets/AddDataset';
+import { DatasetDetail } from '@/components/datasets/DatasetDetail';
+import { DatasetList } from '@/components/datasets/DatasetList';
+import { Alert } from '@/components/ui/Alert';
+import { PageHeader } from '@/components/ui/Card';
+
+function DatasetsRoute() {
+  const id = useSearchParams().get('id');
+  const router = useRouter();
+  return (
+    <>
+      <PageHeader title="Datasets" subtitle="CSV and NPY files with numeric records, kept in this browser for encrypted clustering jobs." />
+      <div className="space-y-6">
+        <Alert tone="info" title="Your files stay in this browser">
+          <p data-testid="privacy-note">
+            Datasets are read here and stored only in this browser (IndexedDB). They are never uploaded in plaintext: jobs send encrypted data to the
+            Rory cloud, and anything derived from plaintext only after you acknowledge it.
+          </p>
+        </Alert>
+        {id ? (
+          <DatasetDetail id={id} onDeleted={() => router.push('/datasets/')} />
+        ) : (
+          <>
+            <AddDataset onSaved={(r) => router.push(`/datasets/?id=${r.id}`)} />
+            <DatasetList />
+          </>
+        )}
+      </div>
+    </>
+  );
+}
 
 export default function DatasetsPage() {
   return (
-    <>
-      <PageHeader title="Datasets" subtitle="Local CSV and NPY files, kept in this browser (IndexedDB). Never uploaded in plaintext." />
-      <EmptyState title="No datasets yet">Add a CSV or NPY file to start: numeric values only, one record per line, no index column.</EmptyState>
-    </>
+    <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>
+      <DatasetsRoute />
+    </Suspense>
   );
 }
