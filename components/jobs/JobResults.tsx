@@ -76,7 +76,15 @@ export function JobResults({ job }: { job: JobRecord }) {
             <h3 className="mb-2 text-sm font-medium">Cluster sizes</h3>
             <Bars title="Cluster sizes" items={sizes.map(([c, n]) => ({ label: `cluster ${c}`, value: n, color: c }))} />
           </div>
-          {r.metrics && (
+          {sizes.length < (job.params.k ?? 2) && (
+            <Alert tone="warning" title={`Only ${sizes.length} of ${job.params.k ?? 2} clusters are populated`}>
+              {job.algorithm.startsWith('DBS')
+                ? 'DBSKMeans adds FDHOPE ciphertexts, which is only approximately right (spec/crypto.md §3.6); with some keys the clustering degenerates. Run again (a new FDHOPE key is drawn) or use SKMeans if its plaintext uploads are acceptable.'
+                : 'Some clusters ended empty. Try another k.'}
+            </Alert>
+          )}
+          {r.metrics && Object.keys(r.metrics).length === 0 && <p className="text-xs text-slate-500">Validation indices need at least two clusters.</p>}
+          {r.metrics && Object.keys(r.metrics).length > 0 && (
             <div>
               <h3 className="mb-2 text-sm font-medium">Validation</h3>
               <table className="w-full text-xs" data-testid="metrics">
