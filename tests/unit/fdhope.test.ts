@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as fdhope from '@/lib/crypto/fdhope';
 import { seededRandomBytes } from '@/lib/crypto/random';
-import { AppError } from '@/lib/errors';
 import { matrix } from '@/lib/data/matrix';
 import { dm, dmBlocks, udm, udmBlocks } from '@/lib/data/udm';
+import { expectAppError } from '../helpers/errors';
 
 type Space = Record<string, [number, number]>;
 interface FixedCase {
@@ -48,17 +48,6 @@ const values = (r: Record<string, number>) => Object.keys(r).map((_, i) => r[`RA
 
 const D = matrix(Float64Array.from(V.udm_dm.D.flat()), [3, 2]);
 
-const expectAppError = (f: () => unknown, code: string, mentions?: string) => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(AppError);
-  expect((caught as AppError).code).toBe(code);
-  if (mentions) expect((caught as AppError).message).toContain(mentions);
-};
 
 describe('spec_vector (spec/crypto.md §3.3)', () => {
   const key = keyOf(V.spec_vector);

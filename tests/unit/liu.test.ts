@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as liu from '@/lib/crypto/liu';
 import { seededRandomBytes } from '@/lib/crypto/random';
-import { AppError } from '@/lib/errors';
 import { matrix } from '@/lib/data/matrix';
+import { expectAppError } from '../helpers/errors';
 
 type Triple = [number, number, number];
 interface Case {
@@ -73,17 +73,6 @@ function near(got: number, want: number, tol = 1e-12): void {
   expect(Math.abs(got - want)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want)));
 }
 
-const expectAppError = (f: () => unknown, code: string, mentions?: string) => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(AppError);
-  expect((caught as AppError).code).toBe(code);
-  if (mentions) expect((caught as AppError).message).toContain(mentions);
-};
 
 describe('liu.json spec_vectors (spec/crypto.md §2.5)', () => {
   for (const c of V.spec_vectors as Case[]) {

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { seededRandomBytes, fillUniform } from '@/lib/crypto/random';
-import { AppError } from '@/lib/errors';
 import { matrix, type Matrix } from '@/lib/data/matrix';
 import {
   assignFromUdm,
@@ -20,6 +19,7 @@ import {
   udmBlocks,
   udmMaxAbs,
 } from '@/lib/data/udm';
+import { expectAppError } from '../helpers/errors';
 
 const V = JSON.parse(readFileSync(fileURLToPath(new URL('../../../shared/vectors/fdhope.json', import.meta.url)), 'utf8')).udm_dm;
 const D = matrix(Float64Array.from(V.D.flat()), [3, 2]);
@@ -29,17 +29,6 @@ function random(n: number, a: number, seed: number): Matrix {
   return matrix(d, [n, a]);
 }
 
-const expectAppError = (f: () => unknown, code: string, mentions?: string) => {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(AppError);
-  expect((caught as AppError).code).toBe(code);
-  if (mentions) expect((caught as AppError).message).toContain(mentions);
-};
 
 describe('udm_dm vectors (bitwise)', () => {
   it('UDM 3×3×2', () => {
