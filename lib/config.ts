@@ -24,6 +24,17 @@ export interface SettingSpec {
   readonly options?: readonly string[];
 }
 
+/**
+ * Ports browsers refuse to fetch from (WHATWG Fetch "bad ports"). Upstream's manager port 6000
+ * (X11) is one of them, so the local cloud's manager listens on 6001 instead.
+ */
+export const BROWSER_BLOCKED_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117,
+  119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636,
+  989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+const BLOCKED_PORT_MESSAGE = 'browsers refuse to connect to this port (it is on the Fetch "bad ports" list, e.g. 6000 for X11); use another port or a proxy';
+
 const ROUTER_ENTRY = /^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*:[A-Za-z0-9.-]+:\d{1,5}$/;
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9a-fA-F:]+\]$/;
 const MICTLANX_ID = /^[a-zA-Z0-9]+([a-zA-Z0-9]|[-_](?=[a-zA-Z0-9]))*$/;
@@ -47,7 +58,7 @@ export const settingsSchema = z.object({
   NODE_IP_ADDR: z.string().trim().regex(HOST, { message: 'must be a host name or IP address' }),
   NODE_PORT: int(1, 65535, 'Port'),
   RORY_MANAGER_IP_ADDR: z.string().trim().regex(HOST, { message: 'must be a host name or IP address (no scheme, no port)' }),
-  RORY_MANAGER_PORT: int(1, 65535, 'Port'),
+  RORY_MANAGER_PORT: int(1, 65535, 'Port').refine((p) => !BROWSER_BLOCKED_PORTS.has(p), { message: BLOCKED_PORT_MESSAGE }),
   MAX_WORKERS: int(1, 16, 'Max workers'),
   MAX_ITERATIONS: int(1, 1000, 'Max iterations'),
   WORKER_TIMEOUT: int(1, 86400, 'Worker timeout'),
@@ -70,7 +81,8 @@ export const settingsSchema = z.object({
     .refine((v) => splitList(v).every((e) => ROUTER_ENTRY.test(e)), {
       message: 'each router must be written id:host:port (e.g. mictlanx-router-0:127.0.0.1:63666), separated by spaces or commas',
     })
-    .refine((v) => splitList(v).every((e) => validPort(e.split(':')[2])), { message: 'router ports must be between 1 and 65535' }),
+    .refine((v) => splitList(v).every((e) => validPort(e.split(':')[2])), { message: 'router ports must be between 1 and 65535' })
+    .refine((v) => splitList(v).every((e) => !BROWSER_BLOCKED_PORTS.has(Number(e.split(':')[2]))), { message: `a router port: ${BLOCKED_PORT_MESSAGE}` }),
   MICTLANX_BUCKET_ID: z.string().trim().regex(MICTLANX_ID, { message: 'must be letters and digits, optionally joined by single - or _' }),
   MICTLANX_TIMEOUT: int(1, 3600, 'MictlanX timeout'),
   MICTLANX_MAX_RETRIES: int(0, 100, 'MictlanX retries'),
@@ -106,7 +118,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   NODE_IP_ADDR: '127.0.0.1',
   NODE_PORT: 3000,
   RORY_MANAGER_IP_ADDR: '127.0.0.1',
-  RORY_MANAGER_PORT: 6000,
+  // Upstream uses 6000, which browsers block (BROWSER_BLOCKED_PORTS); the local cloud uses 6001.
+  RORY_MANAGER_PORT: 6001,
   MAX_WORKERS: 2,
   MAX_ITERATIONS: 10,
   WORKER_TIMEOUT: 300,

@@ -1,7 +1,7 @@
 /**
  * @module server/cloud
  * Starts the whole local Rory cloud on one host: a MictlanX-compatible router, a Manager and N
- * Workers wired together (spec/protocol.md §2: router, manager :6000, workers :9000…). Each
+ * Workers wired together (spec/protocol.md §2: router, manager :6001 (upstream 6000 is a port browsers refuse), workers :9000…). Each
  * worker gets its own MictlanX client on the router and registers with the manager; the
  * function resolves once every worker is registered. Used by `npm start`, tests and benches.
  */

@@ -4,11 +4,12 @@
  * cloud's addresses into the app's `config.json` so the default settings point at it.
  * `npm run cloud` (--cloud-only) starts the cloud alone. Ctrl-C shuts everything down cleanly.
  *
- * Options (all optional): --port 3000 --host 127.0.0.1 --router-port 63666 --manager-port 6000
+ * Options (all optional): --port 3000 --host 127.0.0.1 --router-port 63666 --manager-port 6001
  * --worker-ports 9000,9001 --data-dir .data/cloud --cloud-only --no-cloud
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BROWSER_BLOCKED_PORTS } from '../lib/config';
 import { startLocalCloud } from './cloud';
 import { startStaticServer } from './static';
 
@@ -17,7 +18,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     host: { type: 'string', default: '127.0.0.1' },
     'router-port': { type: 'string', default: '63666' },
-    'manager-port': { type: 'string', default: '6000' },
+    'manager-port': { type: 'string', default: '6001' },
     'worker-ports': { type: 'string', default: '9000,9001' },
     'data-dir': { type: 'string', default: join('.data', 'cloud') },
     'cloud-only': { type: 'boolean', default: false },
@@ -28,6 +29,7 @@ const { values } = parseArgs({
 const port = (name: string, text: string) => {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number (got ${text})`);
+  if (BROWSER_BLOCKED_PORTS.has(n)) throw new Error(`--${name} ${n}: browsers (and Node's fetch) refuse to connect to this port. Choose another one.`);
   return n;
 };
 

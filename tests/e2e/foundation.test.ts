@@ -37,7 +37,7 @@ describe('app shell', () => {
     const { page, url } = app;
     await page.goto(`${url}/status/`);
     await expect(page.getByTestId('self-check').textContent()).resolves.toBe('{"component_type":"client","status":"ready"}');
-    // No cloud is running in this test: the manager on the default port 6000 must be reported as unreachable, not hang.
+    // No cloud is running in this test: the manager on the default port 6001 must be reported as unreachable, not hang.
     const manager = page.getByTestId('status-manager');
     await manager.locator('[data-state="down"]').waitFor({ timeout: 20_000 });
     expect(await manager.textContent()).toMatch(/unreachable|timeout/);

@@ -32,7 +32,7 @@ describe('settings schema', () => {
       NUM_CHUNKS: 4, MAX_ITERATIONS: 10, WORKER_TIMEOUT: 300, MICTLANX_BUCKET_ID: 'rory', LIU_SECURITY_LEVEL: 128,
       MICTLANX_TIMEOUT: 120, MICTLANX_MAX_RETRIES: 10, LIU_DECIMALS: 6, LIU_ROUND: false, LIU_SEED: 123, CKKS_DECIMALS: 2,
       CKKS_ROUND: false, PUBKEY_FILENAME: 'pubkey', SECRET_KEY_FILENAME: 'secretkey', MICTLANX_PROTOCOL: 'http', MAX_WORKERS: 2,
-      RORY_MANAGER_PORT: 6000, NODE_ID: 'rory-client-0',
+      RORY_MANAGER_PORT: 6001, NODE_ID: 'rory-client-0',
     });
     expect(validateSettings({})).toEqual({ ok: true, settings: DEFAULT_SETTINGS });
   });
@@ -49,6 +49,14 @@ describe('settings schema', () => {
       RORY_DEBUG: 'must be 0 or 1',
       MAX_ITERATIONS: 'Max iterations must be a whole number',
     });
+  });
+
+  it('refuses ports browsers will not fetch from (upstream manager port 6000)', () => {
+    const r = validateSettings({ RORY_MANAGER_PORT: '6000', MICTLANX_ROUTERS: 'r0:127.0.0.1:6666' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.RORY_MANAGER_PORT).toMatch(/browsers refuse/);
+    expect(r.errors.MICTLANX_ROUTERS).toMatch(/browsers refuse/);
   });
 
   it('rejects router ports out of range', () => {
