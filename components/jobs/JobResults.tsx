@@ -50,9 +50,18 @@ export function JobResults({ job }: { job: JobRecord }) {
     >
       <div className="mb-4 flex flex-wrap gap-6 text-sm">
         <span>
-          Iterations: <b data-testid="result-iterations">{r.iterations}</b>
+          {r.iterations !== undefined ? (
+            <>
+              Iterations: <b data-testid="result-iterations">{r.iterations}</b>
+            </>
+          ) : (
+            <>
+              Clusters found: <b data-testid="result-clusters">{sizes.length}</b>
+            </>
+          )}
         </span>
-        <span>{r.converged ? 'Converged' : 'Stopped at the iteration cap'}</span>
+        {r.iterations !== undefined && <span>{r.converged ? 'Converged' : 'Stopped at the iteration cap'}</span>}
+        {r.threshold !== undefined && <span>Threshold {r.threshold.toPrecision(6)}</span>}
         <span>{r.labels.length} records</span>
       </div>
       {r.verified && (
@@ -74,9 +83,13 @@ export function JobResults({ job }: { job: JobRecord }) {
         <div className="space-y-4">
           <div>
             <h3 className="mb-2 text-sm font-medium">Cluster sizes</h3>
-            <Bars title="Cluster sizes" items={sizes.map(([c, n]) => ({ label: `cluster ${c}`, value: n, color: c }))} />
+            <Bars
+              title="Cluster sizes"
+              items={[...sizes].sort((x, y) => y[1] - x[1]).slice(0, 20).map(([c, n]) => ({ label: `cluster ${c}`, value: n, color: c }))}
+            />
+            {sizes.length > 20 && <p className="mt-1 text-xs text-slate-500">The 20 largest of {sizes.length} clusters.</p>}
           </div>
-          {sizes.length < (job.params.k ?? 2) && (
+          {job.algorithm.includes('KMEANS') && sizes.length < (job.params.k ?? 2) && (
             <Alert tone="warning" title={`Only ${sizes.length} of ${job.params.k ?? 2} clusters are populated`}>
               {job.algorithm.startsWith('DBS')
                 ? 'DBSKMeans adds FDHOPE ciphertexts, which is only approximately right (spec/crypto.md §3.6); with some keys the clustering degenerates. Run again (a new FDHOPE key is drawn) or use SKMeans if its plaintext uploads are acceptable.'

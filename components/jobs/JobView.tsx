@@ -59,7 +59,11 @@ function JobDetail({ job }: { job: JobRecord }) {
           <span className="flex flex-wrap items-center gap-2">
             <StatusBadge status={job.status} />
             <span className="font-mono text-xs">{job.algorithm}</span>
-            <span className="text-xs">k = {job.params.k ?? 3}</span>
+            {job.algorithm.includes('KMEANS') ? (
+              <span className="text-xs">k = {job.params.k ?? 3}</span>
+            ) : (
+              <span className="text-xs">threshold {job.result?.threshold ?? (job.params.threshold === undefined || job.params.threshold === -1 ? 'automatic' : job.params.threshold)}</span>
+            )}
             <span className="text-xs">storage id {job.storageId}</span>
           </span>
         }
@@ -124,13 +128,13 @@ function JobDetail({ job }: { job: JobRecord }) {
         )}
 
         {(running || job.status === 'awaiting-approval') && (
-          <Card title={`Progress — round ${job.round} of at most ${job.params.maxIterations ?? 10}`}>
+          <Card title={job.algorithm.includes('KMEANS') ? `Progress — round ${job.round} of at most ${job.params.maxIterations ?? 10}` : 'Progress'}>
             <p className="mb-3 text-xs text-slate-600" data-testid="job-phase">
               Current step: {phaseName(job.progress.phase)}
             </p>
             <div className="grid gap-3 md:grid-cols-2">
               <ProgressBar label="Encryption" value={job.progress.encrypt ?? 0} />
-              {job.algorithm === 'DBSKMEANS' && <ProgressBar label="FDHOPE encryption" value={job.progress.fdhope ?? 0} />}
+              {job.algorithm.startsWith('DBS') && <ProgressBar label="FDHOPE encryption" value={job.progress.fdhope ?? 0} />}
               {transfers.slice(-2).map(([k, v]) => (
                 <ProgressBar key={k} label={`Transfer ${k.slice('transfer:'.length)}`} value={v} />
               ))}

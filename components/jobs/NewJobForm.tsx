@@ -25,6 +25,8 @@ export function NewJobForm() {
   const [maxIterations, setMaxIterations] = useState('');
   const [sens, setSens] = useState('1e-8');
   const [tolerance, setTolerance] = useState('1e-6');
+  const [threshold, setThreshold] = useState('-1');
+  const kmeans = algorithm.includes('KMEANS');
   const [error, setError] = useState<string | null>(null);
 
   if (datasets && datasets.length === 0) {
@@ -44,12 +46,9 @@ export function NewJobForm() {
       const job = await create.mutateAsync({
         algorithm,
         datasetId: selected,
-        params: {
-          k: num(k),
-          maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS,
-          sens: algorithm === 'DBSKMEANS' ? num(sens) : undefined,
-          tolerance: num(tolerance),
-        },
+        params: kmeans
+          ? { k: num(k), maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS, sens: algorithm === 'DBSKMEANS' ? num(sens) : undefined, tolerance: num(tolerance) }
+          : { threshold: num(threshold), sens: algorithm === 'DBSNNC' ? num(sens) : undefined },
       });
       router.push(`/jobs/?id=${job.id}`);
     } catch (err) {
@@ -81,24 +80,36 @@ export function NewJobForm() {
           </select>
           <span className="mt-1 block text-xs font-normal text-slate-500">{ALGORITHM_INFO[algorithm]?.summary}</span>
         </label>
+        {!kmeans && (
+          <label className="text-sm font-medium">
+            Threshold (−1 = smallest non-zero distance)
+            <input className={field} value={threshold} onChange={(e) => setThreshold(e.target.value)} />
+          </label>
+        )}
+        {kmeans && (
         <label className="text-sm font-medium">
           Clusters (k)
           <input className={field} inputMode="numeric" value={k} onChange={(e) => setK(e.target.value)} />
         </label>
+        )}
+        {kmeans && (
         <label className="text-sm font-medium">
           Max iterations
           <input className={field} inputMode="numeric" placeholder={String(settings?.settings.MAX_ITERATIONS ?? 10)} value={maxIterations} onChange={(e) => setMaxIterations(e.target.value)} />
         </label>
-        {algorithm === 'DBSKMEANS' && (
+        )}
+        {algorithm.startsWith('DBS') && (
           <label className="text-sm font-medium">
-            Sens (FDHOPE noise of the UDM)
+            Sens (FDHOPE noise)
             <input className={field} value={sens} onChange={(e) => setSens(e.target.value)} />
           </label>
         )}
+        {kmeans && (
         <label className="text-sm font-medium">
           Tolerance (stop when every centre moves less)
           <input className={field} value={tolerance} onChange={(e) => setTolerance(e.target.value)} />
         </label>
+        )}
         <div className="md:col-span-2">
           <LeakagePanel algorithm={algorithm} />
         </div>

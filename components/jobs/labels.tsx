@@ -5,6 +5,14 @@ export const ALGORITHM_INFO: Partial<Record<Algorithm, { title: string; summary:
     title: 'DBSKMeans (Liu + FDHOPE)',
     summary: 'Secure k-means: only ciphertexts leave the browser. Approximate by design (FDHOPE ciphertexts are added).',
   },
+  DBSNNC: {
+    title: 'DBSNNC (FDHOPE distances)',
+    summary: 'Nearest-neighbour clustering on an FDHOPE-encrypted distance matrix and threshold: only ciphertexts leave the browser, one call, no decryption. The number of clusters follows from the threshold.',
+  },
+  NNC: {
+    title: 'NNC (plaintext baseline)',
+    summary: 'The same clustering on your plaintext dataset and distance matrix: needs your acknowledgement.',
+  },
   SKMEANS: {
     title: 'SKMeans (Liu, plaintext UDM)',
     summary: 'Secure k-means with exact labels, but it uploads the plaintext difference matrix and shifts: needs your acknowledgement.',

@@ -24,13 +24,14 @@ import { acknowledge, leakageProfile } from '../rory/leakage';
 import { createManagerClient } from '../rory/manager-client';
 import { createWorkerClient } from '../rory/worker-client';
 import { runKmeansJob, type RunnerCrypto } from '../rory/runner';
+import { runNncJob } from '../rory/nnc-runner';
 import type { ApprovalDecision, ApprovalRequest } from '../rory/algorithms/interactive-kmeans';
 import type { CryptoEngine } from '../../workers/engine';
 import type { JobStore } from './store';
 import type { Algorithm, ApprovalRecord, JobEvent, JobParams, JobRecord, JobResult, JobStatus } from './types';
 
 /** Algorithms this version can run end to end. */
-export const RUNNABLE: readonly Algorithm[] = ['SKMEANS', 'DBSKMEANS'];
+export const RUNNABLE: readonly Algorithm[] = ['DBSKMEANS', 'SKMEANS', 'DBSNNC', 'NNC'];
 
 export interface ControllerDeps {
   readonly jobs: JobStore;
@@ -204,7 +205,7 @@ export class JobController {
       events: [...j.events, { at: t0, name: 'STARTED' }],
     }));
     try {
-      const result = await this.runKmeans(job, abort.signal);
+      const result = job.algorithm === 'DBSNNC' || job.algorithm === 'NNC' ? await this.runNnc(job, abort.signal) : await this.runKmeans(job, abort.signal);
       return await this.update(jobId, (j) => ({ ...j, status: 'completed', result, events: [...j.events, { at: this.now(), name: 'JOB.DONE' }] }));
     } catch (e) {
       const err = toAppError(e);
@@ -286,18 +287,7 @@ export class JobController {
     );
 
     const labels = Array.from(result.labels);
-    const metrics: Record<string, number> = {};
-    // Internal indices are undefined for a single cluster (e.g. a degenerate DBSKMeans run); the
-    // job still completes and says so in its log instead of failing.
-    const tryMetrics = (name: string, f: () => object) => {
-      try {
-        for (const [m, v] of Object.entries(f())) if (typeof v === 'number' && Number.isFinite(v)) metrics[m] = v;
-      } catch (e) {
-        void this.log(job.id, { name: 'METRICS.SKIPPED', level: 'warn', detail: `${name}: ${toAppError(e).userMessage}` });
-      }
-    };
-    tryMetrics('internal', () => internalMetrics(dataset.matrix, result.labels));
-    if (dataset.labels) tryMetrics('external', () => externalMetrics(dataset.labels!, result.labels, k));
+    const metrics = this.metricsFor(job, dataset, result.labels, k);
     return {
       labels,
       iterations: result.iterations,
@@ -314,6 +304,60 @@ export class JobController {
       maxShiftPerRound: [...result.maxShiftPerRound],
       timings: { ...result.timings, total: result.totalMs },
     };
+  }
+
+  private async runNnc(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
+    const settings = await this.deps.settings();
+    const t = this.now();
+    const dataset = await this.deps.datasets.load(job.datasetId);
+    await this.log(job.id, { name: 'LOCAL.READ', durationMs: this.now() - t, detail: `${dataset.record.rows} × ${dataset.record.cols}` });
+    const liuKey = await this.liuKeyFor(job, settings);
+    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
+    const result = await runNncJob(
+      {
+        algorithm: job.algorithm as 'DBSNNC' | 'NNC',
+        jobId: job.id,
+        matrixId: job.storageId,
+        data: dataset.matrix,
+        threshold: job.params.threshold,
+        sens: job.params.sens,
+        numChunks: settings.NUM_CHUNKS,
+        acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
+        workerTimeoutMs,
+      },
+      {
+        store: this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch),
+        manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
+        workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
+        crypto: this.runnerCrypto(job, dataset, liuKey.key, settings),
+        onEvent: (e) =>
+          void this.log(job.id, {
+            at: e.at,
+            name: e.name,
+            durationMs: e.durationMs,
+            detail: e.detail ? Object.entries(e.detail).map(([kk, v]) => `${kk}=${v}`).join(' ') : undefined,
+          }).catch(() => undefined),
+        signal,
+      },
+    );
+    const metrics = this.metricsFor(job, dataset, result.labels, result.clusters);
+    return { labels: Array.from(result.labels), metrics, threshold: result.threshold, timings: { ...result.timings, total: result.totalMs } };
+  }
+
+  private metricsFor(job: JobRecord, dataset: Dataset, labels: Int32Array, k: number): Record<string, number> {
+    const metrics: Record<string, number> = {};
+    // Internal indices are undefined for a single cluster (e.g. a degenerate DBSKMeans run); the
+    // job still completes and says so in its log instead of failing.
+    const tryMetrics = (name: string, f: () => object) => {
+      try {
+        for (const [m, v] of Object.entries(f())) if (typeof v === 'number' && Number.isFinite(v)) metrics[m] = v;
+      } catch (e) {
+        void this.log(job.id, { name: 'METRICS.SKIPPED', level: 'warn', detail: `${name}: ${toAppError(e).userMessage}` });
+      }
+    };
+    tryMetrics('internal', () => internalMetrics(dataset.matrix, labels));
+    if (dataset.labels) tryMetrics('external', () => externalMetrics(dataset.labels!, labels, k));
+    return metrics;
   }
 
   /** The newest Liu key at the configured level, or a new one (recorded in the key store). */
@@ -426,6 +470,7 @@ export function validateParams(algorithm: Algorithm, p: JobParams, rows: number)
   const bad = (field: string, msg: string) => {
     throw new AppError('INVALID_ARGUMENT', `${field}: ${msg}`, { userMessage: `${field} ${msg}.`, details: { field } });
   };
+  if (p.threshold !== undefined && p.threshold !== -1 && !(p.threshold >= 0 && Number.isFinite(p.threshold))) bad('Threshold', 'must be a non-negative number, or −1 for automatic');
   if (algorithm.includes('KMEANS')) {
     const k = p.k ?? 3;
     if (!Number.isInteger(k) || k < 2) bad('k', 'must be a whole number of at least 2');

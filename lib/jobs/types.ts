@@ -68,6 +68,8 @@ export interface JobResult {
   /** Decrypted final centroids (k×a), plain numbers. */
   readonly centroids?: { readonly shape: readonly number[]; readonly data: readonly number[] };
   readonly maxShiftPerRound?: readonly number[];
+  /** NNC family: the distance threshold used. */
+  readonly threshold?: number;
 }
 
 export interface JobRecord {

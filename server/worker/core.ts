@@ -52,7 +52,7 @@ export interface WorkerCore {
 const SHIFT_ZERO_TOLERANCE = 1e-6;
 const epochSeconds = () => Date.now() / 1000;
 
-function toMatrix(nd: NdArray, what: string): Matrix {
+export function toMatrix(nd: NdArray, what: string): Matrix {
   if (nd.dtype !== 'float64' || !(nd.data instanceof Float64Array)) throw new HttpError(500, `${what} must be float64, got ${nd.dtype}`);
   return matrix(nd.data, nd.shape);
 }
@@ -62,7 +62,7 @@ function toNd(m: Matrix): NdArray<'float64'> {
 }
 
 /** Reads Rory headers with upstream's defaults and status codes. */
-class HeaderParams {
+export class HeaderParams {
   constructor(private readonly h: HeaderReader) {}
 
   opt(name: string): string | undefined {
@@ -107,7 +107,7 @@ class HeaderParams {
   }
 }
 
-function errorReply(e: unknown, fallbackStatus: number): Reply {
+export function errorReply(e: unknown, fallbackStatus: number): Reply {
   const status = e instanceof HttpError ? e.status : fallbackStatus;
   let message = e instanceof Error ? e.message : String(e);
   if (e instanceof AppError && e.code === 'STORAGE_NOT_FOUND') message = `object not found: ${message}`;

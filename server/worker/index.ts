@@ -12,6 +12,7 @@ import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import type { ObjectStore } from '@/lib/storage/types';
 import { H } from '@/lib/rory/headers';
 import { baseUrl, listen, route, type RequestContext } from '../common/http';
+import { createNncRoutes } from './nnc';
 import { createWorkerCore } from './core';
 
 /** Enough to build a MictlanX client for the worker's storage. */
@@ -66,6 +67,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
         producerId: opts.store.producerId ?? nodeId,
       });
   const core = createWorkerCore({ store, log });
+  const nnc = createNncRoutes(store);
   const headers = (ctx: RequestContext) => (name: string) => ctx.header(name);
 
   const server = await listen(
@@ -74,6 +76,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       route(['GET', 'POST'], '/classification/test', () => core.test()),
       route('POST', '/clustering/skmeans', (ctx) => core.skmeans(headers(ctx))),
       route('POST', '/clustering/dbskmeans', (ctx) => core.dbskmeans(headers(ctx))),
+      route('POST', '/clustering/dbsnnc', (ctx) => nnc.dbsnnc(headers(ctx))),
+      route('POST', '/clustering/nnc', (ctx) => nnc.nnc(headers(ctx))),
     ],
     opts.port ?? 0,
     host,

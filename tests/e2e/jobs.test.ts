@@ -47,12 +47,13 @@ async function addDataset(page: Page, file: string, rows: number, cols: number) 
   await page.waitForURL(/\/datasets\/\?id=ds/);
 }
 
-async function createJob(page: Page, opts: { dataset: RegExp; algorithm: 'SKMEANS' | 'DBSKMEANS'; k: number; maxIterations?: number }) {
+async function createJob(page: Page, opts: { dataset: RegExp; algorithm: 'SKMEANS' | 'DBSKMEANS' | 'DBSNNC'; k?: number; maxIterations?: number; threshold?: number }) {
   await page.goto(`${app.url}/jobs/`);
   await page.getByLabel('Dataset').locator('option').first().waitFor({ state: 'attached' });
   await page.getByLabel('Dataset').selectOption({ label: (await optionLabel(page, 'Dataset', opts.dataset))! });
   await page.getByLabel('Algorithm').selectOption(opts.algorithm);
-  await page.getByLabel('Clusters (k)').fill(String(opts.k));
+  if (opts.k !== undefined) await page.getByLabel('Clusters (k)').fill(String(opts.k));
+  if (opts.threshold !== undefined) await page.getByLabel(/^Threshold/).fill(String(opts.threshold));
   if (opts.maxIterations) await page.getByLabel('Max iterations').fill(String(opts.maxIterations));
   await page.getByRole('button', { name: 'Create job' }).click();
   await page.getByRole('button', { name: 'Run', exact: true }).waitFor();
@@ -219,6 +220,19 @@ describe('jobs through the UI against the local cloud', () => {
     const leaky = { url: `${cloud.routerUrl}/api/v4/buckets/data/t/chunked`, headers: { 'content-type': 'application/octet-stream' }, body: Buffer.concat(needles.f64.slice(0, 3)) };
     const leakyText = { url: `${cloud.managerUrl}/clustering/secure`, headers: { threshold: needles.tokens[7] }, body: Buffer.alloc(0) };
     expect(auditFindings([leaky, leakyText], needles).length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('DBSNNC on blobs: one call, no approval, clusters shown, and no request contains the dataset', async () => {
+    const { page } = app;
+    await createJob(page, { dataset: /blobs-100x5/, algorithm: 'DBSNNC', threshold: 0.5 });
+    expect(await page.getByTestId('leakage-profile').textContent()).toContain('no acknowledgement is needed');
+    const audit = recordRequests(page);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 120_000 });
+    const requests = await audit.stop();
+    expect(requests.some((r) => r.url.endsWith('/clustering/dbsnnc'))).toBe(true);
+    expect(await page.getByTestId('result-clusters').textContent()).toMatch(/^\d+$/);
+    expect(auditFindings(requests, await datasetNeedles('blobs-100x5-k2.csv'))).toEqual([]);
   });
 
   it('denying a decryption stops the job with a message', async () => {

@@ -118,6 +118,18 @@ describe('job controller against the local cloud', () => {
     expect(fd?.params).toMatchObject({ datasetId: ds.record.id });
   });
 
+  it('runs DBSNNC in one call, with no approval and no acknowledgement, and equals plaintext NNC', async () => {
+    const { ctl, ds } = await setup('blobs-100x5-k2.csv');
+    const job = await ctl.create({ algorithm: 'DBSNNC', datasetId: ds.record.id, params: { threshold: 0.5 } });
+    const done = await ctl.start(job.id);
+    expect(done.status).toBe('completed');
+    expect(done.approvals).toEqual([]);
+    expect(done.result?.threshold).toBe(0.5);
+    const { nncLabels } = await import('@/lib/data/kmeans');
+    const { dm } = await import('@/lib/data/udm');
+    expect(done.result?.labels).toEqual(Array.from(nncLabels(dm(ds.matrix), 0.5)));
+  });
+
   it('stops cleanly when the user denies a decryption', async () => {
     const { ctl, jobs, ds } = await setup('blobs-100x5-k2.csv');
     const job = await ctl.create({ algorithm: 'DBSKMEANS', datasetId: ds.record.id, params: { k: 2 } });
