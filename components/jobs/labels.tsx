@@ -9,6 +9,10 @@ export const ALGORITHM_INFO: Partial<Record<Algorithm, { title: string; summary:
     title: 'DBSNNC (FDHOPE distances)',
     summary: 'Nearest-neighbour clustering on an FDHOPE-encrypted distance matrix and threshold: only ciphertexts leave the browser, one call, no decryption. The number of clusters follows from the threshold.',
   },
+  KMEANS: {
+    title: 'KMeans (plaintext baseline)',
+    summary: 'Plain k-means on your unencrypted dataset, for comparison: needs your acknowledgement.',
+  },
   NNC: {
     title: 'NNC (plaintext baseline)',
     summary: 'The same clustering on your plaintext dataset and distance matrix: needs your acknowledgement.',

@@ -24,14 +24,14 @@ import { acknowledge, leakageProfile } from '../rory/leakage';
 import { createManagerClient } from '../rory/manager-client';
 import { createWorkerClient } from '../rory/worker-client';
 import { runKmeansJob, type RunnerCrypto } from '../rory/runner';
-import { runNncJob } from '../rory/nnc-runner';
+import { runNncJob, runPlainKmeansJob } from '../rory/nnc-runner';
 import type { ApprovalDecision, ApprovalRequest } from '../rory/algorithms/interactive-kmeans';
 import type { CryptoEngine } from '../../workers/engine';
 import type { JobStore } from './store';
 import type { Algorithm, ApprovalRecord, JobEvent, JobParams, JobRecord, JobResult, JobStatus } from './types';
 
 /** Algorithms this version can run end to end. */
-export const RUNNABLE: readonly Algorithm[] = ['DBSKMEANS', 'SKMEANS', 'DBSNNC', 'NNC'];
+export const RUNNABLE: readonly Algorithm[] = ['DBSKMEANS', 'SKMEANS', 'DBSNNC', 'NNC', 'KMEANS'];
 
 export interface ControllerDeps {
   readonly jobs: JobStore;
@@ -205,7 +205,12 @@ export class JobController {
       events: [...j.events, { at: t0, name: 'STARTED' }],
     }));
     try {
-      const result = job.algorithm === 'DBSNNC' || job.algorithm === 'NNC' ? await this.runNnc(job, abort.signal) : await this.runKmeans(job, abort.signal);
+      const result =
+        job.algorithm === 'DBSNNC' || job.algorithm === 'NNC'
+          ? await this.runNnc(job, abort.signal)
+          : job.algorithm === 'KMEANS'
+            ? await this.runPlainKmeans(job, abort.signal)
+            : await this.runKmeans(job, abort.signal);
       return await this.update(jobId, (j) => ({ ...j, status: 'completed', result, events: [...j.events, { at: this.now(), name: 'JOB.DONE' }] }));
     } catch (e) {
       const err = toAppError(e);
@@ -342,6 +347,33 @@ export class JobController {
     );
     const metrics = this.metricsFor(job, dataset, result.labels, result.clusters);
     return { labels: Array.from(result.labels), metrics, threshold: result.threshold, timings: { ...result.timings, total: result.totalMs } };
+  }
+
+  private async runPlainKmeans(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
+    const settings = await this.deps.settings();
+    const dataset = await this.deps.datasets.load(job.datasetId);
+    const k = job.params.k ?? 3;
+    assertClusterable(dataset.record.rows, k);
+    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
+    const r = await runPlainKmeansJob(
+      {
+        jobId: job.id,
+        matrixId: job.storageId,
+        data: dataset.matrix,
+        k,
+        maxIterations: job.params.maxIterations ?? settings.MAX_ITERATIONS,
+        acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
+        workerTimeoutMs,
+      },
+      {
+        store: this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch),
+        manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
+        workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
+        onEvent: (e) => void this.log(job.id, { at: e.at, name: e.name, durationMs: e.durationMs }).catch(() => undefined),
+        signal,
+      },
+    );
+    return { labels: Array.from(r.labels), iterations: r.iterations, metrics: this.metricsFor(job, dataset, r.labels, k), timings: { total: r.totalMs } };
   }
 
   private metricsFor(job: JobRecord, dataset: Dataset, labels: Int32Array, k: number): Record<string, number> {

@@ -162,3 +162,41 @@ function parseLabels(reply: WorkerReply, n: number): Int32Array {
   }
   return labels;
 }
+
+export interface PlainKmeansJob {
+  readonly jobId: string;
+  readonly matrixId: string;
+  readonly data: Matrix;
+  readonly k: number;
+  readonly maxIterations?: number;
+  readonly acknowledgement?: LeakageAcknowledgement;
+  readonly workerTimeoutMs?: number;
+}
+
+/**
+ * KMEANS (plaintext baseline, spec/protocol.md §5.1): uploads the dataset unencrypted as an E2
+ * blob — only with the per-job acknowledgement (D3) — and asks a worker to cluster it.
+ */
+export async function runPlainKmeansJob(job: PlainKmeansJob, deps: Omit<NncDeps, 'crypto'>): Promise<{ labels: Int32Array; iterations: number; workerId: string; totalMs: number }> {
+  assertMatrixId(job.matrixId);
+  assertAcknowledged('KMEANS', job.acknowledgement);
+  const [n] = job.data.shape;
+  const t0 = Date.now();
+  const timed = async <T>(name: string, f: () => Promise<T>, detail?: Record<string, string | number | boolean>) => {
+    const t = performance.now();
+    const r = await f();
+    deps.onEvent?.({ name, at: Date.now(), durationMs: performance.now() - t, detail });
+    return r;
+  };
+  await timed('PUT', () => deps.store.putBlob(job.matrixId, nd(job.data), { signal: deps.signal }), { key: job.matrixId });
+  const assignment = await timed('GET.WORKER', () => deps.manager.getWorker('KMEANS', { signal: deps.signal }));
+  const worker = deps.workerClientFactory(assignment);
+  const reply = await timed('RUN1', () =>
+    worker.post('/clustering/kmeans', { [H.PLAINTEXT_MATRIX_ID]: job.matrixId, [H.K]: String(job.k), [H.MAX_ITERATIONS]: String(job.maxIterations ?? 10) }, { signal: deps.signal, timeoutMs: job.workerTimeoutMs ?? WORKER_TIMEOUT_MS }),
+  );
+  const labels = parseLabels(reply, n);
+  if (labels.some((l) => l >= job.k)) throw new AppError('PROTOCOL_VIOLATION', 'worker reply: label out of range', { userMessage: "The worker's answer is not valid (a label is not a cluster index)." });
+  const iterations = Number((JSON.parse(reply.text) as { iterations?: unknown }).iterations ?? 0);
+  deps.onEvent?.({ name: 'COMPLETED', at: Date.now(), durationMs: Date.now() - t0 });
+  return { labels, iterations, workerId: assignment.workerId, totalMs: Date.now() - t0 };
+}

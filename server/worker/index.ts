@@ -78,6 +78,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       route('POST', '/clustering/dbskmeans', (ctx) => core.dbskmeans(headers(ctx))),
       route('POST', '/clustering/dbsnnc', (ctx) => nnc.dbsnnc(headers(ctx))),
       route('POST', '/clustering/nnc', (ctx) => nnc.nnc(headers(ctx))),
+      route('POST', '/clustering/kmeans', (ctx) => nnc.kmeans(headers(ctx))),
     ],
     opts.port ?? 0,
     host,

@@ -7,7 +7,8 @@
  * Stateless; reads only what the headers name. Errors: 503 + `Error-Message`, as upstream;
  * missing shape/dtype headers → 500; missing Num-Chunks → 503.
  */
-import { nncLabels } from '@/lib/data/kmeans';
+import { kmeansManhattan, nncLabels } from '@/lib/data/kmeans';
+import { matrix } from '@/lib/data/matrix';
 import type { ObjectStore } from '@/lib/storage/types';
 import { H } from '@/lib/rory/headers';
 import { HttpError, json, type Reply } from '../common/http';
@@ -49,6 +50,30 @@ export function createNncRoutes(store: ObjectStore) {
   };
 
   return {
+    /**
+     * `POST /clustering/kmeans` (§5.1): plaintext `P` as an E2 blob; Lloyd from the first k rows.
+     * Assignment is Manhattan with mean centroids (`kmeansManhattan`), the rule the secure variants
+     * follow, so a plaintext baseline and SKMeans are directly comparable (upstream's old core used
+     * scikit-learn's Euclidean KMeans here).
+     */
+    async kmeans(h: HeaderReader): Promise<Reply> {
+      const hh = new HeaderParams(h);
+      try {
+        const started = Date.now() / 1000;
+        const p = hh.id(H.PLAINTEXT_MATRIX_ID, 500);
+        const k = hh.int(H.K, 3, 500, 1);
+        const maxIterations = hh.int(H.MAX_ITERATIONS, 10, 500, 1);
+        const nd = await store.getBlob(p, { force: true });
+        if (nd.shape.length !== 2) throw new HttpError(500, 'the plaintext matrix must be 2-D');
+        const data = nd.data instanceof Float64Array ? nd.data : Float64Array.from(nd.data as ArrayLike<number>, Number);
+        const r = kmeansManhattan(matrix(data, nd.shape), k, { maxIterations });
+        const serviceTime = Date.now() / 1000 - started;
+        return json(200, { label_vector: Array.from(r.labels), iterations: r.iterations, service_time: serviceTime }, { [H.SERVICE_TIME]: String(serviceTime), [H.ITERATIONS]: String(r.iterations) });
+      } catch (e) {
+        return errorReply(e, 500);
+      }
+    },
+
     async dbsnnc(h: HeaderReader): Promise<Reply> {
       const hh = new HeaderParams(h);
       try {

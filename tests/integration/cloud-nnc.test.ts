@@ -94,6 +94,21 @@ describe('DBSNNC with FDHOPE noise on tied distances', () => {
   });
 });
 
+describe('KMeans (plaintext baseline)', () => {
+  it('refuses without the acknowledgement, and with it equals the plaintext k-means reference on iris and blobs', async () => {
+    const { runPlainKmeansJob } = await import('@/lib/rory/nnc-runner');
+    const { kmeansManhattan } = await import('@/lib/data/kmeans');
+    await expect(runPlainKmeansJob({ jobId: 'j', matrixId: 'kmack', data: loadCsv('iris.csv'), k: 3 }, deps)).rejects.toMatchObject({ code: 'ACK_REQUIRED' });
+    for (const [file, k] of [['iris.csv', 3], ['blobs-100x5-k2.csv', 2]] as const) {
+      const D = loadCsv(file);
+      const ref = kmeansManhattan(D, k, { maxIterations: 10 });
+      const r = await runPlainKmeansJob({ jobId: 'j', matrixId: `km${k}`, data: D, k, acknowledgement: acknowledge('KMEANS') }, deps);
+      expect(Array.from(r.labels)).toEqual(Array.from(ref.labels));
+      expect(r.iterations).toBe(ref.iterations);
+    }
+  });
+});
+
 describe('NNC (plaintext baseline)', () => {
   it('refuses to run without the acknowledgement (D3)', async () => {
     await expect(runNncJob({ algorithm: 'NNC', jobId: 'j', matrixId: 'nncack', data: loadCsv('iris.csv') }, deps)).rejects.toMatchObject({ code: 'ACK_REQUIRED' });
