@@ -22,8 +22,9 @@ const METRIC_NAMES: Record<string, string> = {
 
 export function JobResults({ job }: { job: JobRecord }) {
   const r = job.result!;
-  const { data: dataset } = useDatasetMatrix(job.datasetId);
-  const projection = useMemo(() => (dataset ? pca2(dataset.matrix) : null), [dataset]);
+  // Classification results label the test set; clustering results label the job's dataset.
+  const { data: dataset } = useDatasetMatrix(job.params.testDatasetId ?? job.datasetId);
+  const projection = useMemo(() => (dataset && dataset.matrix.shape[0] === r.labels.length ? pca2(dataset.matrix) : null), [dataset, r.labels.length]);
   const sizes = useMemo(() => {
     const m = new Map<number, number>();
     for (const l of r.labels) m.set(l, (m.get(l) ?? 0) + 1);
@@ -64,6 +65,33 @@ export function JobResults({ job }: { job: JobRecord }) {
         {r.threshold !== undefined && <span>Threshold {r.threshold.toPrecision(6)}</span>}
         <span>{r.labels.length} records</span>
       </div>
+      {r.accuracy !== undefined && (
+        <div className="mb-4 text-sm">
+          Accuracy on the test labels: <b data-testid="result-accuracy">{(r.accuracy * 100).toFixed(1)} %</b>
+          {r.confusion && r.confusionLabels && (
+            <table className="mt-2 text-xs" data-testid="confusion">
+              <thead>
+                <tr>
+                  <th className="pr-3 text-left text-slate-500">true \ predicted</th>
+                  {r.confusionLabels.map((l) => (
+                    <th key={l} className="px-2">{l}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {r.confusion.map((row, i) => (
+                  <tr key={i}>
+                    <th className="pr-3 text-left">{r.confusionLabels![i]}</th>
+                    {row.map((c, j) => (
+                      <td key={j} className={`px-2 text-center tabular-nums ${i === j ? 'font-semibold text-emerald-700' : ''}`}>{c}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      )}
       {r.verified && (
         <div className="mb-4">
           <Alert tone={r.verified.ok ? 'success' : 'error'} title={r.verified.ok ? 'Verified' : 'Verification failed'}>

@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { toAppError } from '@/lib/errors';
 import { isTerminal, phaseName } from '@/lib/jobs/controller';
 import type { JobRecord } from '@/lib/jobs/types';
-import { leakageProfile } from '@/lib/rory/leakage';
+import { jobLeakageProfile } from '@/lib/rory/leakage';
 import { useJob, useJobActions, useJobRunning } from '@/lib/queries/jobs';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
@@ -35,7 +35,7 @@ function JobDetail({ job }: { job: JobRecord }) {
   const running = useJobRunning(job.id);
   const [ackChecked, setAckChecked] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
-  const profile = leakageProfile(job.algorithm);
+  const profile = jobLeakageProfile(job.algorithm);
   const pending = job.approvals.find((a) => !a.decision);
   const canRun = !running && (job.status === 'draft' || isTerminal(job.status));
   const needsAck = profile.requiresAcknowledgement && !job.acknowledgement;

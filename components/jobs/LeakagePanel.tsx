@@ -1,5 +1,5 @@
 'use client';
-import { leakageProfile } from '@/lib/rory/leakage';
+import { jobLeakageProfile } from '@/lib/rory/leakage';
 import type { Algorithm } from '@/lib/jobs/types';
 
 const FORM_STYLE = {
@@ -13,14 +13,14 @@ const FORM_LABEL = { plaintext: 'PLAINTEXT', liu: 'Liu (legacy: leaks order and 
 
 /** What leaves the browser for an algorithm, object by object, and in which form. */
 export function LeakagePanel({ algorithm, storageId }: { algorithm: Algorithm; storageId?: string }) {
-  const profile = leakageProfile(algorithm);
-  const name = (key: string) => (storageId ? key.replace(/\{P\}/g, storageId) : key);
+  const profile = jobLeakageProfile(algorithm);
+  const name = (key: string) => (storageId ? key.replace(/\{P\}/g, storageId).replace(/\{M\}/g, `${storageId}model`).replace(/\{R\}/g, `${storageId}test`) : key);
   return (
     <div className="rounded-lg border border-slate-200 p-3" data-testid="leakage-profile">
       <p className="text-sm font-medium">What leaves this browser</p>
       <ul className="mt-2 space-y-1.5">
         {profile.items.map((it) => (
-          <li key={it.key} className="flex flex-wrap items-baseline gap-2 text-xs">
+          <li key={it.key + it.form} className="flex flex-wrap items-baseline gap-2 text-xs">
             <code className="rounded bg-slate-100 px-1">{name(it.key)}</code>
             <span className={`rounded px-1.5 py-0.5 text-[10px] font-semibold ${FORM_STYLE[it.form]}`}>{FORM_LABEL[it.form]}</span>
             {it.perRound && <span className="text-slate-500">every round</span>}

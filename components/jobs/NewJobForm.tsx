@@ -27,6 +27,8 @@ export function NewJobForm() {
   const [tolerance, setTolerance] = useState('1e-6');
   const [threshold, setThreshold] = useState('-1');
   const kmeans = algorithm.includes('KMEANS');
+  const classify = algorithm.endsWith('_PREDICT');
+  const [testId, setTestId] = useState('');
   const [error, setError] = useState<string | null>(null);
 
   if (datasets && datasets.length === 0) {
@@ -46,7 +48,9 @@ export function NewJobForm() {
       const job = await create.mutateAsync({
         algorithm,
         datasetId: selected,
-        params: kmeans
+        params: classify
+          ? { testDatasetId: testId || datasets?.find((d) => d.id !== selected)?.id }
+          : kmeans
           ? { k: num(k), maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS, sens: algorithm === 'DBSKMEANS' ? num(sens) : undefined, tolerance: num(tolerance) }
           : { threshold: num(threshold), sens: algorithm === 'DBSNNC' ? num(sens) : undefined },
       });
@@ -80,7 +84,20 @@ export function NewJobForm() {
           </select>
           <span className="mt-1 block text-xs font-normal text-slate-500">{ALGORITHM_INFO[algorithm]?.summary}</span>
         </label>
-        {!kmeans && (
+        {classify && (
+          <label className="text-sm font-medium">
+            Test dataset (records to classify)
+            <select className={field} value={testId || datasets?.find((d) => d.id !== selected)?.id || ''} onChange={(e) => setTestId(e.target.value)}>
+              {datasets?.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.name} ({d.rows} × {d.cols})
+                </option>
+              ))}
+            </select>
+            <span className="mt-1 block text-xs font-normal text-slate-500">The dataset above is the training set; it needs labels.</span>
+          </label>
+        )}
+        {!kmeans && !classify && (
           <label className="text-sm font-medium">
             Threshold (−1 = smallest non-zero distance)
             <input className={field} value={threshold} onChange={(e) => setThreshold(e.target.value)} />

@@ -9,6 +9,14 @@ export const ALGORITHM_INFO: Partial<Record<Algorithm, { title: string; summary:
     title: 'DBSNNC (FDHOPE distances)',
     summary: 'Nearest-neighbour clustering on an FDHOPE-encrypted distance matrix and threshold: only ciphertexts leave the browser, one call, no decryption. The number of clusters follows from the threshold.',
   },
+  SKNN_PREDICT: {
+    title: 'SKNN classification (Liu, 1-NN)',
+    summary: 'Classifies a test set by its nearest training record on Liu ciphertexts. Uploads the training labels and the nearest-record indices in plaintext: needs your acknowledgement.',
+  },
+  KNN_PREDICT: {
+    title: 'KNN classification (plaintext baseline)',
+    summary: 'The same 1-NN classification on unencrypted training and test sets: needs your acknowledgement.',
+  },
   KMEANS: {
     title: 'KMeans (plaintext baseline)',
     summary: 'Plain k-means on your unencrypted dataset, for comparison: needs your acknowledgement.',

@@ -12,7 +12,8 @@ import { AppError, toAppError } from '../errors';
 import { managerUrl, routerEndpoints, type Settings } from '../config';
 import { assertClusterable, type Dataset } from '../data/dataset';
 import { matrix, type Matrix } from '../data/matrix';
-import { externalMetrics, internalMetrics } from '../data/metrics';
+import { accuracy, confusionMatrix, externalMetrics, internalMetrics } from '../data/metrics';
+import { runClassificationJob } from '../rory/classify-runner';
 import type { DatasetStore } from '../datasets/store';
 import type { FdhopeKey } from '../crypto/fdhope';
 import type { LiuSecretKey } from '../crypto/liu';
@@ -20,7 +21,7 @@ import type { KeyStore, LiuKeyRecord } from '../keystore/types';
 import { MictlanxClient } from '../storage/mictlanx-client';
 import type { ObjectStore } from '../storage/types';
 import { newJobId, matrixId } from '../rory/ids';
-import { acknowledge, leakageProfile } from '../rory/leakage';
+import { acknowledgeJob, jobLeakageProfile } from '../rory/leakage';
 import { createManagerClient } from '../rory/manager-client';
 import { createWorkerClient } from '../rory/worker-client';
 import { runKmeansJob, type RunnerCrypto } from '../rory/runner';
@@ -31,7 +32,7 @@ import type { JobStore } from './store';
 import type { Algorithm, ApprovalRecord, JobEvent, JobParams, JobRecord, JobResult, JobStatus } from './types';
 
 /** Algorithms this version can run end to end. */
-export const RUNNABLE: readonly Algorithm[] = ['DBSKMEANS', 'SKMEANS', 'DBSNNC', 'NNC', 'KMEANS'];
+export const RUNNABLE: readonly Algorithm[] = ['DBSKMEANS', 'SKMEANS', 'DBSNNC', 'NNC', 'KMEANS', 'SKNN_PREDICT', 'KNN_PREDICT'];
 
 export interface ControllerDeps {
   readonly jobs: JobStore;
@@ -121,7 +122,7 @@ export class JobController {
   /** Records the user's acknowledgement of exactly the objects the profile lists (D3). */
   async acknowledge(jobId: string): Promise<JobRecord> {
     const job = await this.mustGet(jobId);
-    const ack = acknowledge(job.algorithm);
+    const ack = acknowledgeJob(job.algorithm);
     return this.update(jobId, (j) => ({ ...j, acknowledgement: { at: this.now(), objects: ack.objects } }));
   }
 
@@ -184,7 +185,7 @@ export class JobController {
     if (!RUNNABLE.includes(job.algorithm)) {
       throw new AppError('INVALID_ARGUMENT', `algorithm ${job.algorithm} not runnable`, { userMessage: `${job.algorithm} cannot be run by this version yet.` });
     }
-    const profile = leakageProfile(job.algorithm);
+    const profile = jobLeakageProfile(job.algorithm);
     if (profile.requiresAcknowledgement && !job.acknowledgement) {
       throw new AppError('ACK_REQUIRED', 'acknowledgement required', {
         userMessage: 'This algorithm uploads plaintext-derived data. Review the list of what leaves the browser and acknowledge it before running.',
@@ -210,7 +211,9 @@ export class JobController {
           ? await this.runNnc(job, abort.signal)
           : job.algorithm === 'KMEANS'
             ? await this.runPlainKmeans(job, abort.signal)
-            : await this.runKmeans(job, abort.signal);
+            : job.algorithm === 'SKNN_PREDICT' || job.algorithm === 'KNN_PREDICT'
+              ? await this.runClassify(job, abort.signal)
+              : await this.runKmeans(job, abort.signal);
       return await this.update(jobId, (j) => ({ ...j, status: 'completed', result, events: [...j.events, { at: this.now(), name: 'JOB.DONE' }] }));
     } catch (e) {
       const err = toAppError(e);
@@ -347,6 +350,50 @@ export class JobController {
     );
     const metrics = this.metricsFor(job, dataset, result.labels, result.clusters);
     return { labels: Array.from(result.labels), metrics, threshold: result.threshold, timings: { ...result.timings, total: result.totalMs } };
+  }
+
+  private async runClassify(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
+    const settings = await this.deps.settings();
+    const train = await this.deps.datasets.load(job.datasetId);
+    const test = await this.deps.datasets.load(job.params.testDatasetId ?? '');
+    if (!train.labels) {
+      throw new AppError('INVALID_ARGUMENT', 'training set without labels', { userMessage: 'The training dataset has no labels. Attach a labels file on the Datasets page.' });
+    }
+    const liuKey = job.algorithm === 'SKNN_PREDICT' ? await this.liuKeyFor(job, settings) : undefined;
+    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
+    const r = await runClassificationJob(
+      {
+        algorithm: job.algorithm as 'SKNN_PREDICT' | 'KNN_PREDICT',
+        jobId: job.id,
+        storageId: job.storageId,
+        model: train.matrix,
+        modelLabels: train.labels,
+        test: test.matrix,
+        numChunks: settings.NUM_CHUNKS,
+        acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
+        workerTimeoutMs,
+      },
+      {
+        store: this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch),
+        manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
+        workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
+        crypto: liuKey ? this.runnerCrypto(job, train, liuKey.key, settings) : { liuEncryptMatrix: () => Promise.reject(new Error('unused')), liuDecryptTensor: () => Promise.reject(new Error('unused')) },
+        approve: (req) => this.requestApproval(job.id, req),
+        onEvent: (e) =>
+          void this.log(job.id, { at: e.at, name: e.name, durationMs: e.durationMs, detail: e.detail ? Object.entries(e.detail).map(([kk, v]) => `${kk}=${v}`).join(' ') : undefined }).catch(() => undefined),
+        signal,
+      },
+    );
+    const result: JobResult = { labels: Array.from(r.labels), timings: { total: r.totalMs } };
+    if (!test.labels) return result;
+    const cm = confusionMatrix(test.labels, r.labels);
+    const L = cm.labels.length;
+    return {
+      ...result,
+      accuracy: accuracy(test.labels, r.labels),
+      confusionLabels: cm.labels,
+      confusion: Array.from({ length: L }, (_, i) => Array.from(cm.counts.data.subarray(i * L, (i + 1) * L))),
+    };
   }
 
   private async runPlainKmeans(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
@@ -503,6 +550,7 @@ export function validateParams(algorithm: Algorithm, p: JobParams, rows: number)
     throw new AppError('INVALID_ARGUMENT', `${field}: ${msg}`, { userMessage: `${field} ${msg}.`, details: { field } });
   };
   if (p.threshold !== undefined && p.threshold !== -1 && !(p.threshold >= 0 && Number.isFinite(p.threshold))) bad('Threshold', 'must be a non-negative number, or −1 for automatic');
+  if (algorithm.endsWith('_PREDICT') && !p.testDatasetId) bad('Test dataset', 'must be chosen for a classification job');
   if (algorithm.includes('KMEANS')) {
     const k = p.k ?? 3;
     if (!Number.isInteger(k) || k < 2) bad('k', 'must be a whole number of at least 2');

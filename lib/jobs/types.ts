@@ -64,6 +64,8 @@ export interface JobResult {
   readonly metrics?: Readonly<Record<string, number>>;
   readonly accuracy?: number;
   readonly confusion?: readonly (readonly number[])[];
+  /** Label values of the confusion matrix rows/columns. */
+  readonly confusionLabels?: readonly number[];
   readonly timings?: Readonly<Record<string, number>>;
   /** Decrypted final centroids (k×a), plain numbers. */
   readonly centroids?: { readonly shape: readonly number[]; readonly data: readonly number[] };

@@ -163,3 +163,35 @@ export function assertAcknowledged(algorithm: Algorithm, ack: LeakageAcknowledge
     });
   }
 }
+
+/** What a classification job's *training* phase uploads, by its predict algorithm. */
+const TRAIN_OF: Partial<Record<Algorithm, Algorithm>> = { KNN_PREDICT: 'KNN_TRAIN', SKNN_PREDICT: 'SKNN_TRAIN', SKNN_PQC_PREDICT: 'SKNN_PQC_TRAIN' };
+
+/**
+ * The leakage profile of a whole job: a classification job (named by its predict algorithm)
+ * trains and predicts, so it lists both phases' uploads; other jobs are one algorithm.
+ */
+export function jobLeakageProfile(algorithm: Algorithm): LeakageProfile {
+  const train = TRAIN_OF[algorithm];
+  if (!train) return leakageProfile(algorithm);
+  const items = [...leakageProfile(train).items, ...leakageProfile(algorithm).items];
+  return Object.freeze({ algorithm, items, requiresAcknowledgement: items.some((i) => i.needsAck) });
+}
+
+/** The acknowledgement of a whole job (see {@link jobLeakageProfile}). */
+export function acknowledgeJob(algorithm: Algorithm, at: Date = new Date()): LeakageAcknowledgement {
+  const objects = jobLeakageProfile(algorithm).items.filter((i) => i.needsAck).map((i) => i.key);
+  return Object.freeze({ algorithm, objects: Object.freeze(objects), acknowledgedAt: at.toISOString() });
+}
+
+/** Checks a job acknowledgement covers exactly what {@link jobLeakageProfile} needs acknowledged. */
+export function assertJobAcknowledged(algorithm: Algorithm, ack: LeakageAcknowledgement | undefined): void {
+  const needed = acknowledgeJob(algorithm).objects;
+  if (needed.length === 0) return;
+  const ok = ack?.algorithm === algorithm && ack.objects.length === needed.length && needed.every((k) => ack.objects.includes(k));
+  if (!ok) {
+    throw new AppError('ACK_REQUIRED', `${algorithm} uploads plaintext-derived data (${needed.join(', ')}) and needs an explicit acknowledgement`, {
+      userMessage: `This job uploads ${needed.join(', ')} without encryption. Review what leaves the browser and acknowledge it before running.`,
+    });
+  }
+}

@@ -12,6 +12,7 @@ import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import type { ObjectStore } from '@/lib/storage/types';
 import { H } from '@/lib/rory/headers';
 import { baseUrl, listen, route, type RequestContext } from '../common/http';
+import { createClassifyRoutes } from './classify';
 import { createNncRoutes } from './nnc';
 import { createWorkerCore } from './core';
 
@@ -68,6 +69,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       });
   const core = createWorkerCore({ store, log });
   const nnc = createNncRoutes(store);
+  const classify = createClassifyRoutes(store);
   const headers = (ctx: RequestContext) => (name: string) => ctx.header(name);
 
   const server = await listen(
@@ -79,6 +81,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       route('POST', '/clustering/dbsnnc', (ctx) => nnc.dbsnnc(headers(ctx))),
       route('POST', '/clustering/nnc', (ctx) => nnc.nnc(headers(ctx))),
       route('POST', '/clustering/kmeans', (ctx) => nnc.kmeans(headers(ctx))),
+      route('POST', '/classification/knn/predict', (ctx) => classify.knn(headers(ctx))),
+      route('POST', '/classification/sknn/predict', (ctx) => classify.sknn(headers(ctx))),
     ],
     opts.port ?? 0,
     host,

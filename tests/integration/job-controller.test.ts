@@ -61,7 +61,7 @@ async function setup(file: string, withLabels = true) {
   const keys = createMemoryKeyStore();
   const jobs = createMemoryJobStore();
   const ctl = new JobController({ jobs, datasets, keys, engine: createInlineCryptoEngine(), settings: () => settings });
-  return { ctl, jobs, keys, ds };
+  return { ctl, jobs, keys, ds, datasets };
 }
 
 /** Approves every decryption as it appears (what a user clicking "Approve" does). */
@@ -128,6 +128,33 @@ describe('job controller against the local cloud', () => {
     const { nncLabels } = await import('@/lib/data/kmeans');
     const { dm } = await import('@/lib/data/udm');
     expect(done.result?.labels).toEqual(Array.from(nncLabels(dm(ds.matrix), 0.5)));
+  });
+
+  it('runs SKNN: acknowledgement of both phases, one approval, accuracy and confusion matrix on the test labels', async () => {
+    const { ctl, jobs, ds: train, datasets } = await setup('classification-train.csv');
+    const testM = loadCsv('classification-test.csv');
+    const parsed: ParsedDataset = {
+      matrix: plainMatrix(testM.data, testM.shape[0], testM.shape[1]),
+      rows: testM.shape[0],
+      cols: testM.shape[1],
+      sourceFormat: 'csv',
+      labels: labelsOf('classification-test.labels.csv'),
+    };
+    const test: Dataset = { record: createDatasetRecord(parsed, { name: 'test' }), matrix: parsed.matrix, labels: parsed.labels };
+    await datasets.save(test);
+    await expect(ctl.create({ algorithm: 'SKNN_PREDICT', datasetId: train.record.id, params: {} })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const job = await ctl.create({ algorithm: 'SKNN_PREDICT', datasetId: train.record.id, params: { testDatasetId: test.record.id } });
+    await expect(ctl.start(job.id)).rejects.toMatchObject({ code: 'ACK_REQUIRED' });
+    const acked = await ctl.acknowledge(job.id);
+    expect([...(acked.acknowledgement?.objects ?? [])].sort()).toEqual(['distancesindex{R}', '{M}labels']);
+    const stop = autoClick(ctl, jobs);
+    const done = await ctl.start(job.id);
+    stop();
+    expect(done.status).toBe('completed');
+    expect(done.approvals).toHaveLength(1);
+    expect(done.result?.labels).toHaveLength(50);
+    expect(done.result?.accuracy).toBeGreaterThan(0.8);
+    expect(done.result?.confusion?.flat().reduce((a, b) => a + b, 0)).toBe(50);
   });
 
   it('stops cleanly when the user denies a decryption', async () => {

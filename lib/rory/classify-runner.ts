@@ -1,0 +1,173 @@
+/**
+ * @module rory/classify-runner
+ * The Data Owner side of classification (spec/protocol.md §1.2, §5.8, §5.9; spec/crypto.md §7.9,
+ * §7.12). A job trains (uploads) and predicts:
+ *
+ * - **SKNN**: upload `{M}labels` in plaintext (1 chunk), `encrypted{M}` and `encrypted{R}` (Liu);
+ *   step 1 → the worker stores `distances{R}` (t×n×m); the app decrypts it — only that object,
+ *   with that shape and finite values, after the user's approval — takes the argmin per test
+ *   record and uploads the indices `distancesindex{R}` (int64 (t, 1)); step 2 → labels. 1-NN.
+ * - **KNN** (plaintext baseline): upload `{M}`, `{M}labels` and `{R}` unencrypted.
+ * Both upload plaintext-derived data, so a job needs the acknowledgement of both phases (D3).
+ */
+import { AppError } from '../errors';
+import { matrix, pythonShape, type Matrix } from '../data/matrix';
+import type { NdArray, ObjectStore } from '../storage/types';
+import { ENCRYPTED_MATRIX_DTYPE, FLOAT64, H } from './headers';
+import { assertMatrixId } from './ids';
+import { assertJobAcknowledged, type LeakageAcknowledgement } from './leakage';
+import type { ManagerClient, WorkerAssignment } from './manager-client';
+import type { JobLogEvent, RunnerCrypto } from './runner';
+import type { ApprovalDecision, ApprovalRequest } from './algorithms/interactive-kmeans';
+import { WORKER_TIMEOUT_MS, type WorkerClient, type WorkerReply } from './worker-client';
+
+export type ClassifyAlgorithm = 'KNN_PREDICT' | 'SKNN_PREDICT';
+
+export interface ClassifyJob {
+  readonly algorithm: ClassifyAlgorithm;
+  readonly jobId: string;
+  /** Job storage id; the model is `{id}model`, the test records `{id}test`. */
+  readonly storageId: string;
+  readonly model: Matrix;
+  readonly modelLabels: ArrayLike<number>;
+  readonly test: Matrix;
+  readonly numChunks?: number;
+  readonly acknowledgement?: LeakageAcknowledgement;
+  readonly workerTimeoutMs?: number;
+}
+
+export interface ClassifyDeps {
+  readonly store: ObjectStore;
+  readonly manager: Pick<ManagerClient, 'getWorker'>;
+  readonly workerClientFactory: (a: WorkerAssignment) => WorkerClient;
+  readonly crypto: Pick<RunnerCrypto, 'liuEncryptMatrix' | 'liuDecryptTensor'>;
+  readonly approve: (request: ApprovalRequest) => Promise<ApprovalDecision>;
+  readonly onEvent?: (e: JobLogEvent) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface ClassifyResult {
+  readonly labels: Int32Array;
+  /** SKNN: the nearest model record of each test record (what the worker learned). */
+  readonly indices?: Int32Array;
+  readonly workerId: string;
+  readonly totalMs: number;
+}
+
+export async function runClassificationJob(job: ClassifyJob, deps: ClassifyDeps): Promise<ClassifyResult> {
+  assertJobAcknowledged(job.algorithm, job.acknowledgement);
+  const modelId = `${job.storageId}model`;
+  const testId = `${job.storageId}test`;
+  assertMatrixId(modelId);
+  assertMatrixId(testId);
+  const [n, a] = job.model.shape;
+  const [t, a2] = job.test.shape;
+  if (a !== a2) throw new AppError('SHAPE_MISMATCH', 'model and test attributes differ', { userMessage: `The training set has ${a} attributes but the test set has ${a2}. Pick datasets with the same columns.` });
+  if (job.modelLabels.length !== n) throw new AppError('SHAPE_MISMATCH', 'model labels', { userMessage: 'The training set needs one label per record (attach a labels file on the Datasets page).' });
+  const numChunks = job.numChunks ?? 4;
+  const t0 = Date.now();
+  const timed = async <T>(name: string, f: () => Promise<T> | T, detail?: Record<string, string | number | boolean>): Promise<T> => {
+    if (deps.signal?.aborted) throw new AppError('ABORTED', 'aborted', { userMessage: 'The job was cancelled.' });
+    const s = performance.now();
+    const r = await f();
+    deps.onEvent?.({ name, at: Date.now(), durationMs: performance.now() - s, detail });
+    return r;
+  };
+  const put = (key: string, m: Matrix, chunks = numChunks, fullDtype = FLOAT64) =>
+    timed('PUT', () => deps.store.putNdarray(key, nd(m), { numChunks: chunks, tags: { full_shape: pythonShape(m.shape), full_dtype: fullDtype }, signal: deps.signal }), { key });
+  const labelsRow = matrix(Float64Array.from(job.modelLabels, Number), [1, n]);
+  const labelsShape = pythonShape([1, n]);
+  const timeoutMs = job.workerTimeoutMs ?? WORKER_TIMEOUT_MS;
+
+  if (job.algorithm === 'KNN_PREDICT') {
+    await put(modelId, job.model);
+    await put(`${modelId}labels`, labelsRow);
+    await put(testId, job.test);
+    const assignment = await timed('GET.WORKER', () => deps.manager.getWorker('KNN_PREDICT', { signal: deps.signal, matrixId: modelId }));
+    const reply = await timed('RUN1', () =>
+      deps.workerClientFactory(assignment).post('/classification/knn/predict', { 'Model-Id': modelId, 'Records-Test-Id': testId, 'Model-Labels-Shape': labelsShape }, { signal: deps.signal, timeoutMs }),
+    );
+    return { labels: parseLabels(reply, t, job.modelLabels), workerId: assignment.workerId, totalMs: Date.now() - t0 };
+  }
+
+  // SKNN
+  await put(`${modelId}labels`, labelsRow, 1);
+  const encModel = await timed('SEGMENT.ENCRYPT', () => deps.crypto.liuEncryptMatrix(job.model, { signal: deps.signal }), { what: 'model' });
+  const m = encModel.shape[2];
+  await put(`encrypted${modelId}`, encModel, numChunks, ENCRYPTED_MATRIX_DTYPE);
+  const encTest = await timed('SEGMENT.ENCRYPT', () => deps.crypto.liuEncryptMatrix(job.test, { signal: deps.signal }), { what: 'test' });
+  await put(`encrypted${testId}`, encTest, numChunks, ENCRYPTED_MATRIX_DTYPE);
+  const assignment = await timed('GET.WORKER', () => deps.manager.getWorker('SKNN_PREDICT', { signal: deps.signal, matrixId: modelId }));
+  const worker = deps.workerClientFactory(assignment);
+  const base = {
+    'Model-Id': modelId,
+    'Records-Test-Id': testId,
+    'Encrypted-Model-Shape': pythonShape([n, a, m]),
+    'Encrypted-Model-Dtype': ENCRYPTED_MATRIX_DTYPE,
+    'Encrypted-Records-Shape': pythonShape([t, a, m]),
+    'Encrypted-Records-Dtype': ENCRYPTED_MATRIX_DTYPE,
+    [H.NUM_CHUNKS]: String(numChunks),
+    'Model-Labels-Shape': labelsShape,
+  };
+  const r1 = await timed('RUN1', () => worker.post('/classification/sknn/predict', { ...base, [H.STEP_INDEX]: '1' }, { signal: deps.signal, timeoutMs }));
+  const expectedKey = `distances${testId}`;
+  const body = json(r1, 'step 1');
+  if (body.distances_id !== expectedKey) throw refused(`the worker named ${String(body.distances_id).slice(0, 80)} instead of ${expectedKey}`);
+  const dist = await timed('GET', () => deps.store.getNdarray(expectedKey, { force: true, signal: deps.signal }), { key: expectedKey });
+  // Decryption guard: only this job's distances, with the expected shape and finite values.
+  if (dist.dtype !== 'float64' || dist.shape.join() !== [t, n, m].join()) throw refused(`${expectedKey} has shape ${pythonShape(dist.shape)}, expected ${pythonShape([t, n, m])}`);
+  const dd = dist.data as Float64Array;
+  for (let i = 0; i < dd.length; i++) if (!Number.isFinite(dd[i])) throw refused(`${expectedKey} holds a non-finite value`);
+  const decision = await deps.approve({
+    jobId: job.jobId,
+    algorithm: 'SKMEANS',
+    round: 1,
+    objectKey: expectedKey,
+    shape: pythonShape([t, n, m]),
+    purpose: `The encrypted distances between your ${t} test records and ${n} training records are decrypted here; the index of the nearest training record of each test record is then sent to the worker in plaintext, so it learns which training record each test record resembles most.`,
+  } as ApprovalRequest);
+  if (decision === 'deny') throw new AppError('APPROVAL_DENIED', 'decryption denied', { userMessage: 'You denied the decryption of the distances; the job stopped and nothing more was sent.' });
+  const plainDist = await timed('DECRYPT', () => deps.crypto.liuDecryptTensor(matrix(dd, [t, n, m]), { signal: deps.signal }));
+  const indices = new Int32Array(t);
+  const idx = new BigInt64Array(t);
+  for (let i = 0; i < t; i++) {
+    let best = 0;
+    for (let j = 1; j < n; j++) if (plainDist.data[i * n + j] < plainDist.data[i * n + best]) best = j;
+    indices[i] = best;
+    idx[i] = BigInt(best);
+  }
+  await timed('PUT', () => deps.store.putNdarray(`distancesindex${testId}`, { dtype: 'int64', shape: [t, 1], data: idx }, { numChunks, tags: { full_shape: pythonShape([t]), full_dtype: 'int64' }, signal: deps.signal }), { key: `distancesindex${testId}` });
+  const r2 = await timed('RUN2', () => worker.post('/classification/sknn/predict', { ...base, [H.STEP_INDEX]: '2' }, { signal: deps.signal, timeoutMs }));
+  const labels = parseLabels(r2, t, job.modelLabels);
+  deps.onEvent?.({ name: 'COMPLETED', at: Date.now(), durationMs: Date.now() - t0 });
+  return { labels, indices, workerId: assignment.workerId, totalMs: Date.now() - t0 };
+}
+
+function nd(m: Matrix): NdArray<'float64'> {
+  return { dtype: 'float64', shape: m.shape, data: m.data };
+}
+
+const refused = (why: string) =>
+  new AppError('DECRYPTION_REFUSED', `refused to decrypt: ${why}`, { userMessage: `The worker's answer was not what this job expects (${why}); nothing was decrypted and the job stopped.` });
+
+function json(reply: WorkerReply, what: string): Record<string, unknown> {
+  try {
+    const b = JSON.parse(reply.text);
+    if (b && typeof b === 'object') return b as Record<string, unknown>;
+  } catch {
+    /* below */
+  }
+  throw new AppError('PROTOCOL_VIOLATION', `${what}: not JSON`, { userMessage: `The worker's ${what} answer is not valid.` });
+}
+
+function parseLabels(reply: WorkerReply, t: number, modelLabels: ArrayLike<number>): Int32Array {
+  const allowed = new Set(Array.from(modelLabels, Number));
+  const lv = json(reply, 'prediction').label_vector;
+  if (!Array.isArray(lv) || lv.length !== t) throw new AppError('PROTOCOL_VIOLATION', 'label_vector length', { userMessage: `The worker returned ${Array.isArray(lv) ? lv.length : 'no'} labels for ${t} test records.` });
+  const out = new Int32Array(t);
+  lv.forEach((v, i) => {
+    if (typeof v !== 'number' || !allowed.has(v)) throw new AppError('PROTOCOL_VIOLATION', 'unknown label', { userMessage: 'The worker returned a label that is not in the training set.' });
+    out[i] = v;
+  });
+  return out;
+}
