@@ -252,7 +252,8 @@ describe('keys page', () => {
     await page.getByLabel('CKKS parameters').selectOption('default-192');
     await page.getByRole('button', { name: 'Generate CKKS key set' }).click();
     await page.getByRole('progressbar', { name: /CKKS key generation/ }).waitFor({ timeout: 10_000 });
-    expect(page.workers().length).toBeGreaterThan(0);
+    // The pool starts its worker lazily, just after the progress bar appears.
+    await expect.poll(() => page.workers().length, { timeout: 10_000 }).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     await page.getByText('CKKS key generation cancelled.').waitFor();
     // Idle workers live for a minute: a close within seconds is the abort terminating it.
