@@ -248,9 +248,7 @@ export class JobController {
 
     const liuKey = await this.liuKeyFor(job, settings);
     const crypto = this.runnerCrypto(job, dataset, liuKey.key, settings);
-    const store = this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch);
-    const manager = createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch });
-    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
+    const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
 
     const result = await runKmeansJob(
       {
@@ -267,19 +265,9 @@ export class JobController {
         workerTimeoutMs,
       },
       {
-        store,
-        manager,
-        workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
+        ...deps,
         crypto,
         approve: (req) => this.requestApproval(job.id, req),
-        onEvent: (e) =>
-          void this.log(job.id, {
-            at: e.at,
-            name: e.name,
-            durationMs: e.durationMs,
-            round: e.round,
-            detail: e.detail ? Object.entries(e.detail).map(([kk, v]) => `${kk}=${v}`).join(' ') : undefined,
-          }).catch(() => undefined),
         onProgress: (p) =>
           void this.update(job.id, (j) => ({
             ...j,
@@ -290,7 +278,6 @@ export class JobController {
               ...(p.transfer ? { [`transfer:${p.transfer.ballId}`]: p.transfer.doneBytes / Math.max(1, p.transfer.totalBytes) } : {}),
             },
           })).catch(() => undefined),
-        signal,
       },
     );
 
@@ -320,7 +307,7 @@ export class JobController {
     const dataset = await this.deps.datasets.load(job.datasetId);
     await this.log(job.id, { name: 'LOCAL.READ', durationMs: this.now() - t, detail: `${dataset.record.rows} × ${dataset.record.cols}` });
     const liuKey = await this.liuKeyFor(job, settings);
-    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
+    const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
     const result = await runNncJob(
       {
         algorithm: job.algorithm as 'DBSNNC' | 'NNC',
@@ -333,20 +320,7 @@ export class JobController {
         acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
         workerTimeoutMs,
       },
-      {
-        store: this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch),
-        manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
-        workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
-        crypto: this.runnerCrypto(job, dataset, liuKey.key, settings),
-        onEvent: (e) =>
-          void this.log(job.id, {
-            at: e.at,
-            name: e.name,
-            durationMs: e.durationMs,
-            detail: e.detail ? Object.entries(e.detail).map(([kk, v]) => `${kk}=${v}`).join(' ') : undefined,
-          }).catch(() => undefined),
-        signal,
-      },
+      { ...deps, crypto: this.runnerCrypto(job, dataset, liuKey.key, settings) },
     );
     const metrics = this.metricsFor(job, dataset, result.labels, result.clusters);
     return { labels: Array.from(result.labels), metrics, threshold: result.threshold, timings: { ...result.timings, total: result.totalMs } };
@@ -360,7 +334,7 @@ export class JobController {
       throw new AppError('INVALID_ARGUMENT', 'training set without labels', { userMessage: 'The training dataset has no labels. Attach a labels file on the Datasets page.' });
     }
     const liuKey = job.algorithm === 'SKNN_PREDICT' ? await this.liuKeyFor(job, settings) : undefined;
-    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
+    const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
     const r = await runClassificationJob(
       {
         algorithm: job.algorithm as 'SKNN_PREDICT' | 'KNN_PREDICT',
@@ -374,14 +348,9 @@ export class JobController {
         workerTimeoutMs,
       },
       {
-        store: this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch),
-        manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
-        workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
+        ...deps,
         crypto: liuKey ? this.runnerCrypto(job, train, liuKey.key, settings) : { liuEncryptMatrix: () => Promise.reject(new Error('unused')), liuDecryptTensor: () => Promise.reject(new Error('unused')) },
         approve: (req) => this.requestApproval(job.id, req),
-        onEvent: (e) =>
-          void this.log(job.id, { at: e.at, name: e.name, durationMs: e.durationMs, detail: e.detail ? Object.entries(e.detail).map(([kk, v]) => `${kk}=${v}`).join(' ') : undefined }).catch(() => undefined),
-        signal,
       },
     );
     const result: JobResult = { labels: Array.from(r.labels), timings: { total: r.totalMs } };
@@ -401,7 +370,7 @@ export class JobController {
     const dataset = await this.deps.datasets.load(job.datasetId);
     const k = job.params.k ?? 3;
     assertClusterable(dataset.record.rows, k);
-    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
+    const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
     const r = await runPlainKmeansJob(
       {
         jobId: job.id,
@@ -412,13 +381,7 @@ export class JobController {
         acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
         workerTimeoutMs,
       },
-      {
-        store: this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch),
-        manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
-        workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
-        onEvent: (e) => void this.log(job.id, { at: e.at, name: e.name, durationMs: e.durationMs }).catch(() => undefined),
-        signal,
-      },
+      deps,
     );
     return { labels: Array.from(r.labels), iterations: r.iterations, metrics: this.metricsFor(job, dataset, r.labels, k), timings: { total: r.totalMs } };
   }
@@ -437,6 +400,28 @@ export class JobController {
     tryMetrics('internal', () => internalMetrics(dataset.matrix, labels));
     if (dataset.labels) tryMetrics('external', () => externalMetrics(dataset.labels!, labels, k));
     return metrics;
+  }
+
+  /** What every runner needs to reach the cloud, and the job's event log as its onEvent. */
+  private cloud(job: JobRecord, settings: Settings, signal: AbortSignal) {
+    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
+    return {
+      workerTimeoutMs,
+      deps: {
+        store: this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch),
+        manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
+        workerClientFactory: (a: { url: string }) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
+        onEvent: (e: { at: number; name: string; durationMs?: number; round?: number; detail?: Readonly<Record<string, string | number | boolean>> }) =>
+          void this.log(job.id, {
+            at: e.at,
+            name: e.name,
+            durationMs: e.durationMs,
+            round: e.round,
+            detail: e.detail ? Object.entries(e.detail).map(([kk, v]) => `${kk}=${v}`).join(' ') : undefined,
+          }).catch(() => undefined),
+        signal,
+      },
+    };
   }
 
   /** The newest Liu key at the configured level, or a new one (recorded in the key store). */
