@@ -7,9 +7,10 @@ const FORM_STYLE = {
   liu: 'bg-amber-100 text-amber-900',
   fdhope: 'bg-amber-100 text-amber-900',
   ckks: 'bg-emerald-100 text-emerald-800',
+  'public-key': 'bg-slate-200 text-slate-700',
 } as const;
 
-const FORM_LABEL = { plaintext: 'PLAINTEXT', liu: 'Liu (legacy: leaks order and ratios)', fdhope: 'FDHOPE (order-preserving)', ckks: 'CKKS' } as const;
+const FORM_LABEL = { plaintext: 'PLAINTEXT', liu: 'Liu (legacy: leaks order and ratios)', fdhope: 'FDHOPE (order-preserving)', ckks: 'CKKS', 'public-key': 'public key (cannot decrypt)' } as const;
 
 /** What leaves the browser for an algorithm, object by object, and in which form. */
 export function LeakagePanel({ algorithm, storageId }: { algorithm: Algorithm; storageId?: string }) {
@@ -28,7 +29,7 @@ export function LeakagePanel({ algorithm, storageId }: { algorithm: Algorithm; s
           </li>
         ))}
       </ul>
-      {!profile.requiresAcknowledgement && <p className="mt-2 text-xs text-emerald-700">Only ciphertexts leave the browser; no acknowledgement is needed.</p>}
+      {!profile.requiresAcknowledgement && <p className="mt-2 text-xs text-emerald-700">Only ciphertexts (and public keys) leave the browser; no acknowledgement is needed.</p>}
     </div>
   );
 }

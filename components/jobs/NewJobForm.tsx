@@ -2,7 +2,9 @@
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toAppError } from '@/lib/errors';
-import { RUNNABLE } from '@/lib/jobs/controller';
+import { needsCkks, RUNNABLE } from '@/lib/jobs/controller';
+import type { CkksKeyRecord } from '@/lib/keystore/types';
+import { useKeys } from '@/lib/queries/keys';
 import type { Algorithm } from '@/lib/jobs/types';
 import { useDatasetChoices, useJobActions } from '@/lib/queries/jobs';
 import { useSettings } from '@/lib/queries/settings';
@@ -19,6 +21,9 @@ export function NewJobForm() {
   const { data: datasets } = useDatasetChoices();
   const { data: settings } = useSettings();
   const { create } = useJobActions();
+  const { data: keyRecords } = useKeys();
+  const ckksKeys = (keyRecords ?? []).filter((r): r is CkksKeyRecord => r.scheme === 'ckks');
+  const [ckksKeyId, setCkksKeyId] = useState('');
   const [datasetId, setDatasetId] = useState('');
   const [algorithm, setAlgorithm] = useState<Algorithm>('DBSKMEANS');
   const [k, setK] = useState('3');
@@ -28,6 +33,8 @@ export function NewJobForm() {
   const [threshold, setThreshold] = useState('-1');
   const kmeans = algorithm.includes('KMEANS');
   const classify = algorithm.endsWith('_PREDICT');
+  const pqc = needsCkks(algorithm);
+  const usableCkks = ckksKeys.filter((r) => algorithm !== 'SKNN_PQC_PREDICT' || r.params.hasRelinKeys);
   const [testId, setTestId] = useState('');
   const [error, setError] = useState<string | null>(null);
 
@@ -44,16 +51,15 @@ export function NewJobForm() {
     e.preventDefault();
     setError(null);
     const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
+    const fdhope = algorithm.startsWith('DBS');
+    const chosenCkks = pqc ? (usableCkks.some((r) => r.id === ckksKeyId) ? ckksKeyId : usableCkks[0]?.id) : undefined;
     try {
-      const job = await create.mutateAsync({
-        algorithm,
-        datasetId: selected,
-        params: classify
-          ? { testDatasetId: testId || datasets?.find((d) => d.id !== selected)?.id }
-          : kmeans
-          ? { k: num(k), maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS, sens: algorithm === 'DBSKMEANS' ? num(sens) : undefined, tolerance: num(tolerance) }
-          : { threshold: num(threshold), sens: algorithm === 'DBSNNC' ? num(sens) : undefined },
-      });
+      const params = classify
+        ? { testDatasetId: testId || datasets?.find((d) => d.id !== selected)?.id }
+        : kmeans
+          ? { k: num(k), maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS, sens: fdhope ? num(sens) : undefined, tolerance: num(tolerance) }
+          : { threshold: num(threshold), sens: fdhope ? num(sens) : undefined };
+      const job = await create.mutateAsync({ algorithm, datasetId: selected, params: chosenCkks ? { ...params, ckksKeyId: chosenCkks } : params });
       router.push(`/jobs/?id=${job.id}`);
     } catch (err) {
       setError(toAppError(err).userMessage);
@@ -95,6 +101,22 @@ export function NewJobForm() {
               ))}
             </select>
             <span className="mt-1 block text-xs font-normal text-slate-500">The dataset above is the training set; it needs labels.</span>
+          </label>
+        )}
+        {pqc && (
+          <label className="text-sm font-medium">
+            CKKS key set
+            <select className={field} data-testid="ckks-key" value={usableCkks.some((r) => r.id === ckksKeyId) ? ckksKeyId : (usableCkks[0]?.id ?? '')} onChange={(e) => setCkksKeyId(e.target.value)}>
+              {usableCkks.length === 0 && <option value="">Create a default-128 key set when the job starts</option>}
+              {usableCkks.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.label} ({r.params.parameterSet})
+                </option>
+              ))}
+            </select>
+            <span className="mt-1 block text-xs font-normal text-slate-500">
+              The secret key stays in this browser; the worker receives only the public key and relinearization keys.
+            </span>
           </label>
         )}
         {!kmeans && !classify && (

@@ -29,6 +29,22 @@ export const ALGORITHM_INFO: Partial<Record<Algorithm, { title: string; summary:
     title: 'SKMeans (Liu, plaintext UDM)',
     summary: 'Secure k-means with exact labels, but it uploads the plaintext difference matrix and shifts: needs your acknowledgement.',
   },
+  DBSKMEANS_PQC: {
+    title: 'DBSKMeans-PQC (CKKS + FDHOPE)',
+    summary: 'Secure k-means with a post-quantum (CKKS) encrypted dataset and an FDHOPE difference matrix: only ciphertexts and public keys leave the browser. Approximate like DBSKMeans.',
+  },
+  SKMEANS_PQC: {
+    title: 'SKMeans-PQC (CKKS, plaintext UDM)',
+    summary: 'Secure k-means on a CKKS-encrypted dataset with exact labels, but it uploads the plaintext difference matrix and shifts: needs your acknowledgement.',
+  },
+  DBSNNC_PQC: {
+    title: 'DBSNNC-PQC (CKKS dataset, FDHOPE distances)',
+    summary: 'DBSNNC with the dataset CKKS-encrypted instead of Liu: only ciphertexts leave the browser, one call, no decryption.',
+  },
+  SKNN_PQC_PREDICT: {
+    title: 'SKNN-PQC classification (CKKS, 1-NN)',
+    summary: 'Classifies a test set by its nearest training record (squared Euclidean) on CKKS ciphertexts. Uploads the training labels and the nearest-record indices in plaintext: needs your acknowledgement.',
+  },
 };
 
 export const STATUS_STYLE: Record<JobStatus, { label: string; className: string }> = {

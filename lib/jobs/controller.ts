@@ -17,14 +17,17 @@ import { runClassificationJob } from '../rory/classify-runner';
 import type { DatasetStore } from '../datasets/store';
 import type { FdhopeKey } from '../crypto/fdhope';
 import type { LiuSecretKey } from '../crypto/liu';
-import type { KeyStore, LiuKeyRecord } from '../keystore/types';
+import type { CkksKeyRecord, CkksMaterial, KeyStore, LiuKeyRecord } from '../keystore/types';
+import { ckksKeyParams } from '../keystore/pyfhel';
+import { CKKS_DEFAULT_PARAMS } from '../crypto/ckks/params';
 import { MictlanxClient } from '../storage/mictlanx-client';
 import type { ObjectStore } from '../storage/types';
 import { newJobId, matrixId } from '../rory/ids';
 import { acknowledgeJob, jobLeakageProfile } from '../rory/leakage';
 import { createManagerClient } from '../rory/manager-client';
 import { createWorkerClient } from '../rory/worker-client';
-import { runKmeansJob, type RunnerCrypto } from '../rory/runner';
+import { runKmeansJob, type CkksRunnerCrypto, type RunnerCrypto } from '../rory/runner';
+import { isPqc, type KmeansAlgorithm } from '../rory/algorithms/interactive-kmeans';
 import { runNncJob, runPlainKmeansJob } from '../rory/nnc-runner';
 import type { ApprovalDecision, ApprovalRequest } from '../rory/algorithms/interactive-kmeans';
 import type { CryptoEngine } from '../../workers/engine';
@@ -32,7 +35,24 @@ import type { JobStore } from './store';
 import type { Algorithm, ApprovalRecord, JobEvent, JobParams, JobRecord, JobResult, JobStatus } from './types';
 
 /** Algorithms this version can run end to end. */
-export const RUNNABLE: readonly Algorithm[] = ['DBSKMEANS', 'SKMEANS', 'DBSNNC', 'NNC', 'KMEANS', 'SKNN_PREDICT', 'KNN_PREDICT'];
+export const RUNNABLE: readonly Algorithm[] = [
+  'DBSKMEANS',
+  'SKMEANS',
+  'DBSKMEANS_PQC',
+  'SKMEANS_PQC',
+  'DBSNNC',
+  'DBSNNC_PQC',
+  'NNC',
+  'KMEANS',
+  'SKNN_PREDICT',
+  'SKNN_PQC_PREDICT',
+  'KNN_PREDICT',
+];
+
+/** Algorithms that need a CKKS key set. */
+export function needsCkks(a: Algorithm): boolean {
+  return a.endsWith('_PQC') || a === 'SKNN_PQC_PREDICT';
+}
 
 export interface ControllerDeps {
   readonly jobs: JobStore;
@@ -207,11 +227,11 @@ export class JobController {
     }));
     try {
       const result =
-        job.algorithm === 'DBSNNC' || job.algorithm === 'NNC'
+        job.algorithm === 'DBSNNC' || job.algorithm === 'DBSNNC_PQC' || job.algorithm === 'NNC'
           ? await this.runNnc(job, abort.signal)
           : job.algorithm === 'KMEANS'
             ? await this.runPlainKmeans(job, abort.signal)
-            : job.algorithm === 'SKNN_PREDICT' || job.algorithm === 'KNN_PREDICT'
+            : job.algorithm === 'SKNN_PREDICT' || job.algorithm === 'SKNN_PQC_PREDICT' || job.algorithm === 'KNN_PREDICT'
               ? await this.runClassify(job, abort.signal)
               : await this.runKmeans(job, abort.signal);
       return await this.update(jobId, (j) => ({ ...j, status: 'completed', result, events: [...j.events, { at: this.now(), name: 'JOB.DONE' }] }));
@@ -246,13 +266,14 @@ export class JobController {
     assertClusterable(dataset.record.rows, k);
     await this.log(job.id, { name: 'LOCAL.READ', durationMs: this.now() - t, detail: `${dataset.record.rows} × ${dataset.record.cols}` });
 
-    const liuKey = await this.liuKeyFor(job, settings);
-    const crypto = this.runnerCrypto(job, dataset, liuKey.key, settings);
+    const pqc = isPqc(job.algorithm as KmeansAlgorithm);
+    const liuKey = pqc ? undefined : await this.liuKeyFor(job, settings);
+    const crypto = this.runnerCrypto(job, dataset, liuKey?.key, settings, pqc ? await this.ckksFor(job) : undefined);
     const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
 
     const result = await runKmeansJob(
       {
-        algorithm: job.algorithm as 'SKMEANS' | 'DBSKMEANS',
+        algorithm: job.algorithm as KmeansAlgorithm,
         jobId: job.id,
         matrixId: job.storageId,
         data: dataset.matrix,
@@ -293,6 +314,7 @@ export class JobController {
         detail: result.verification.ok
           ? 'The decrypted final centroids equal the means of your records per returned label.'
           : 'The decrypted final centroids do NOT match the returned labels: the worker’s answer is inconsistent.',
+        tolerance: result.verification.tolerance,
       },
       metrics,
       centroids: { shape: [...result.centroids.shape], data: Array.from(result.centroids.data) },
@@ -306,11 +328,14 @@ export class JobController {
     const t = this.now();
     const dataset = await this.deps.datasets.load(job.datasetId);
     await this.log(job.id, { name: 'LOCAL.READ', durationMs: this.now() - t, detail: `${dataset.record.rows} × ${dataset.record.cols}` });
-    const liuKey = await this.liuKeyFor(job, settings);
+    const pqc = job.algorithm === 'DBSNNC_PQC';
+    // NNC is plaintext and DBSNNC_PQC does not use Liu: no Liu key is created for them.
+    const liuKey = job.algorithm === 'DBSNNC' ? await this.liuKeyFor(job, settings) : undefined;
+    const ckks = pqc ? await this.ckksFor(job) : undefined;
     const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
     const result = await runNncJob(
       {
-        algorithm: job.algorithm as 'DBSNNC' | 'NNC',
+        algorithm: job.algorithm as 'DBSNNC' | 'DBSNNC_PQC' | 'NNC',
         jobId: job.id,
         matrixId: job.storageId,
         data: dataset.matrix,
@@ -320,7 +345,7 @@ export class JobController {
         acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
         workerTimeoutMs,
       },
-      { ...deps, crypto: this.runnerCrypto(job, dataset, liuKey.key, settings) },
+      { ...deps, crypto: this.runnerCrypto(job, dataset, liuKey?.key, settings, ckks) },
     );
     const metrics = this.metricsFor(job, dataset, result.labels, result.clusters);
     return { labels: Array.from(result.labels), metrics, threshold: result.threshold, timings: { ...result.timings, total: result.totalMs } };
@@ -334,10 +359,11 @@ export class JobController {
       throw new AppError('INVALID_ARGUMENT', 'training set without labels', { userMessage: 'The training dataset has no labels. Attach a labels file on the Datasets page.' });
     }
     const liuKey = job.algorithm === 'SKNN_PREDICT' ? await this.liuKeyFor(job, settings) : undefined;
+    const ckks = job.algorithm === 'SKNN_PQC_PREDICT' ? await this.ckksFor(job) : undefined;
     const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
     const r = await runClassificationJob(
       {
-        algorithm: job.algorithm as 'SKNN_PREDICT' | 'KNN_PREDICT',
+        algorithm: job.algorithm as 'SKNN_PREDICT' | 'SKNN_PQC_PREDICT' | 'KNN_PREDICT',
         jobId: job.id,
         storageId: job.storageId,
         model: train.matrix,
@@ -349,7 +375,7 @@ export class JobController {
       },
       {
         ...deps,
-        crypto: liuKey ? this.runnerCrypto(job, train, liuKey.key, settings) : { liuEncryptMatrix: () => Promise.reject(new Error('unused')), liuDecryptTensor: () => Promise.reject(new Error('unused')) },
+        crypto: this.runnerCrypto(job, train, liuKey?.key, settings, ckks),
         approve: (req) => this.requestApproval(job.id, req),
       },
     );
@@ -445,17 +471,81 @@ export class JobController {
     return { record, key };
   }
 
-  private runnerCrypto(job: JobRecord, dataset: Dataset, liuKey: LiuSecretKey, s: Settings): RunnerCrypto {
+  /**
+   * The job's CKKS key set: the one chosen for it (`params.ckksKeyId`), else the newest with
+   * relinearization keys, else a new default-128 set (recorded in the key store). The material
+   * goes to the crypto engine only; the runner sees the public bundle (D4).
+   */
+  private async ckksFor(job: JobRecord): Promise<{ record: CkksKeyRecord; material: CkksMaterial }> {
+    const { keys, engine } = this.deps;
+    const all = await keys.list();
+    let record: CkksKeyRecord | undefined;
+    if (job.params.ckksKeyId) {
+      const r = all.find((k) => k.id === job.params.ckksKeyId);
+      if (!r || r.scheme !== 'ckks') {
+        throw new AppError('INVALID_KEY', 'the chosen CKKS key set is gone', { userMessage: 'The CKKS key set chosen for this job no longer exists. Pick another one (new job) or restore it from a backup.' });
+      }
+      record = r;
+    } else {
+      record = all.find((r): r is CkksKeyRecord => r.scheme === 'ckks' && r.params.hasRelinKeys);
+    }
+    let material: CkksMaterial;
+    if (!record) {
+      const t = this.now();
+      const bytes = await engine.ckksKeygen({ params: CKKS_DEFAULT_PARAMS, relinKeys: true });
+      const { secretKey, ...publicBundle } = bytes;
+      material = { scheme: 'ckks', publicBundle, secretKey };
+      record = (await keys.add(
+        { scheme: 'ckks', label: 'CKKS default-128 (created for a job)', origin: 'generated', params: ckksKeyParams(CKKS_DEFAULT_PARAMS, true, false) },
+        material,
+      )) as CkksKeyRecord;
+      await this.log(job.id, { name: 'KEYGEN', durationMs: this.now() - t, detail: 'new CKKS default-128 key set' });
+    } else {
+      const m = await keys.loadMaterial(record.id);
+      if (m.scheme !== 'ckks') throw new AppError('INVALID_KEY', 'key store returned a non-CKKS key');
+      material = m;
+    }
+    await keys.addUsage(record.id, { kind: 'job', id: job.id, label: job.name });
+    return { record, material };
+  }
+
+  private ckksProvider(job: JobRecord, c: { record: CkksKeyRecord; material: CkksMaterial }): CkksRunnerCrypto {
+    const { engine } = this.deps;
+    const { material } = c;
+    const progress = (p: { done: number; total: number }) =>
+      void this.update(job.id, (j) => ({ ...j, progress: { ...j.progress, encrypt: p.total ? p.done / p.total : 1 } })).catch(() => undefined);
+    return {
+      publicBundle: material.publicBundle,
+      slots: c.record.params.polyModulusDegree / 2,
+      encryptRows: (m, o) => engine.ckksEncryptRows(material.publicBundle, m.data, m.shape[1], { signal: o?.signal, onProgress: (p) => (o?.onProgress ?? progress)(p) }),
+      decryptRows: async (cts, take, o) => matrix(await engine.ckksDecryptRows(material, cts, take, { signal: o?.signal }), [cts.length, take]),
+    };
+  }
+
+  private runnerCrypto(
+    job: JobRecord,
+    dataset: Dataset,
+    liuKey: LiuSecretKey | undefined,
+    s: Settings,
+    ckks?: { record: CkksKeyRecord; material: CkksMaterial },
+  ): RunnerCrypto {
     const { engine, keys } = this.deps;
     const rounding = { round: s.LIU_ROUND, decimals: s.LIU_DECIMALS };
     const progress = (name: string) => (p: { done: number; total: number }) =>
       void this.update(job.id, (j) => ({ ...j, progress: { ...j.progress, [name]: p.total ? p.done / p.total : 1 } })).catch(() => undefined);
+    const needLiu = (): LiuSecretKey => {
+      if (!liuKey) throw new AppError('INTERNAL', 'this job has no Liu key');
+      return liuKey;
+    };
     return {
+      ...(ckks ? { ckks: this.ckksProvider(job, ckks) } : {}),
       liuEncryptMatrix: async (m, o) => {
+        const liuKey = needLiu();
         const out = await engine.liuEncrypt(liuKey, m.data, { signal: o?.signal, rounding, onProgress: progress('encrypt') });
         return matrix(out, [...m.shape, liuKey.m]);
       },
       liuDecryptTensor: async (t, o) => {
+        const liuKey = needLiu();
         const out = await engine.liuDecrypt(liuKey, t.data, { signal: o?.signal, rounding });
         return matrix(out, t.shape.slice(0, -1));
       },
@@ -512,6 +602,8 @@ export class JobController {
 const PHASES = [
   'idle', 'encrypting', 'computingUdm', 'fdhopeKeygen', 'encryptingUdm', 'uploadingMatrix', 'uploadingUdm', 'gettingWorker', 'step1',
   'fetchingShift', 'awaitingApproval', 'decrypting', 'encryptingShift', 'uploadingShift', 'step2', 'verifying', 'done', 'failed',
+  // Appended, so indices persisted in older job records keep their meaning.
+  'uploadingInitsm', 'uploadingKeys',
 ] as const;
 
 export function phaseName(index: number | undefined): string {

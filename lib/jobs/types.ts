@@ -28,6 +28,8 @@ export interface JobParams {
   readonly threshold?: number;
   /** Classification: the test dataset (the job's datasetId is the model / training set). */
   readonly testDatasetId?: string;
+  /** PQC jobs: the CKKS key set (default: the newest with relinearization keys, or a new one). */
+  readonly ckksKeyId?: string;
 }
 
 export interface JobEvent {
@@ -60,7 +62,7 @@ export interface JobResult {
   readonly labels: readonly number[];
   readonly iterations?: number;
   readonly converged?: boolean;
-  readonly verified?: { readonly ok: boolean; readonly maxError: number; readonly detail?: string };
+  readonly verified?: { readonly ok: boolean; readonly maxError: number; readonly detail?: string; readonly tolerance?: number };
   readonly metrics?: Readonly<Record<string, number>>;
   readonly accuracy?: number;
   readonly confusion?: readonly (readonly number[])[];

@@ -7,6 +7,11 @@
  *   step 1 → the worker stores `distances{R}` (t×n×m); the app decrypts it — only that object,
  *   with that shape and finite values, after the user's approval — takes the argmin per test
  *   record and uploads the indices `distancesindex{R}` (int64 (t, 1)); step 2 → labels. 1-NN.
+ * - **SKNN-PQC**: the same two steps on CKKS ciphertexts, packed `R = ⌊slots / a⌋` model records
+ *   per ciphertext (docs/protocol-additions.md §4): `encrypted{M}` and `encrypted{R}` are E4, the
+ *   worker returns `(x − M_b)²` per test record and block, the app decrypts (approved, guarded),
+ *   sums each group of a slots (squared Euclidean distance), takes the argmin and uploads
+ *   `distancesindex{R}` as int64 (1, t). The worker gets only the CKKS public objects (D4).
  * - **KNN** (plaintext baseline): upload `{M}`, `{M}labels` and `{R}` unencrypted.
  * Both upload plaintext-derived data, so a job needs the acknowledgement of both phases (D3).
  */
@@ -16,12 +21,16 @@ import type { NdArray, ObjectStore } from '../storage/types';
 import { ENCRYPTED_MATRIX_DTYPE, FLOAT64, H } from './headers';
 import { assertMatrixId } from './ids';
 import { assertJobAcknowledged, type LeakageAcknowledgement } from './leakage';
+import { CKKS_KEYS_ID_HEADER, uploadCkksPublicKeys } from './ckks-custody';
 import type { ManagerClient, WorkerAssignment } from './manager-client';
-import type { JobLogEvent, RunnerCrypto } from './runner';
+import { looksLikeCiphertexts, type JobLogEvent, type RunnerCrypto } from './runner';
 import type { ApprovalDecision, ApprovalRequest } from './algorithms/interactive-kmeans';
 import { WORKER_TIMEOUT_MS, type WorkerClient, type WorkerReply } from './worker-client';
 
-export type ClassifyAlgorithm = 'KNN_PREDICT' | 'SKNN_PREDICT';
+export type ClassifyAlgorithm = 'KNN_PREDICT' | 'SKNN_PREDICT' | 'SKNN_PQC_PREDICT';
+
+/** Our header: model records packed per CKKS ciphertext (docs/protocol-additions.md §4). */
+export const CKKS_ROWS_PER_CIPHERTEXT = 'Ckks-Rows-Per-Ciphertext';
 
 export interface ClassifyJob {
   readonly algorithm: ClassifyAlgorithm;
@@ -40,7 +49,7 @@ export interface ClassifyDeps {
   readonly store: ObjectStore;
   readonly manager: Pick<ManagerClient, 'getWorker'>;
   readonly workerClientFactory: (a: WorkerAssignment) => WorkerClient;
-  readonly crypto: Pick<RunnerCrypto, 'liuEncryptMatrix' | 'liuDecryptTensor'>;
+  readonly crypto: Pick<RunnerCrypto, 'liuEncryptMatrix' | 'liuDecryptTensor' | 'ckks'>;
   readonly approve: (request: ApprovalRequest) => Promise<ApprovalDecision>;
   readonly onEvent?: (e: JobLogEvent) => void;
   readonly signal?: AbortSignal;
@@ -89,6 +98,8 @@ export async function runClassificationJob(job: ClassifyJob, deps: ClassifyDeps)
     );
     return { labels: parseLabels(reply, t, job.modelLabels), workerId: assignment.workerId, totalMs: Date.now() - t0 };
   }
+
+  if (job.algorithm === 'SKNN_PQC_PREDICT') return runSknnPqc();
 
   // SKNN
   await put(`${modelId}labels`, labelsRow, 1);
@@ -141,6 +152,96 @@ export async function runClassificationJob(job: ClassifyJob, deps: ClassifyDeps)
   const labels = parseLabels(r2, t, job.modelLabels);
   deps.onEvent?.({ name: 'COMPLETED', at: Date.now(), durationMs: Date.now() - t0 });
   return { labels, indices, workerId: assignment.workerId, totalMs: Date.now() - t0 };
+
+  async function runSknnPqc(): Promise<ClassifyResult> {
+    const ckks = deps.crypto.ckks;
+    if (!ckks) throw new AppError('INVALID_KEY', 'a CKKS key set is required', { userMessage: 'SKNN-PQC needs a CKKS key set. Create or import one on the Keys page.' });
+    if (!ckks.publicBundle.relinKeys) {
+      throw new AppError('INVALID_KEY', 'relinearization keys required', { userMessage: 'SKNN-PQC multiplies ciphertexts and needs a CKKS key set with relinearization keys. Generate one on the Keys page.' });
+    }
+    if (a > ckks.slots) throw new AppError('SHAPE_MISMATCH', 'too many attributes', { userMessage: `The records have ${a} attributes but a CKKS ciphertext of this key set holds ${ckks.slots}.` });
+    const R = Math.max(1, Math.min(n, Math.floor(ckks.slots / a)));
+    const B = Math.ceil(n / R);
+    const width = R * a;
+    // Model blocks: record bR + r at slots r·a … r·a + a − 1; test records repeated R times.
+    const blocks = new Float64Array(B * width);
+    blocks.set(job.model.data.subarray(0, n * a));
+    const reps = new Float64Array(t * width);
+    for (let i = 0; i < t; i++) {
+      const row = job.test.data.subarray(i * a, (i + 1) * a);
+      for (let r = 0; r < R; r++) reps.set(row, i * width + r * a);
+    }
+    await put(`${modelId}labels`, labelsRow);
+    const encModel = await timed('SEGMENT.ENCRYPT', () => ckks.encryptRows(matrix(blocks, [B, width]), { signal: deps.signal }), { what: 'model', ciphertexts: B });
+    await timed('PUT', () => deps.store.putBytesMatrix(`encrypted${modelId}`, encModel.map((c) => [c]), { numChunks, signal: deps.signal }), { key: `encrypted${modelId}` });
+    const encTest = await timed('SEGMENT.ENCRYPT', () => ckks.encryptRows(matrix(reps, [t, width]), { signal: deps.signal }), { what: 'test', ciphertexts: t });
+    await timed('PUT', () => deps.store.putBytesMatrix(`encrypted${testId}`, encTest.map((c) => [c]), { numChunks, signal: deps.signal }), { key: `encrypted${testId}` });
+    const { id: ckksKeysId } = await timed('PUT', () => uploadCkksPublicKeys(deps.store, ckks.publicBundle, { signal: deps.signal }), { key: 'CKKS public keys' });
+    const assignment = await timed('GET.WORKER', () => deps.manager.getWorker('SKNN_PQC_PREDICT', { signal: deps.signal, matrixId: modelId }));
+    const worker = deps.workerClientFactory(assignment);
+    const path = '/classification/pqc/sknn/predict';
+    const base = {
+      'Model-Id': modelId,
+      'Records-Test-Id': testId,
+      'Encrypted-Model-Shape': pythonShape([n, a]),
+      'Encrypted-Model-Dtype': FLOAT64,
+      'Encrypted-Records-Shape': pythonShape([t, a]),
+      'Encrypted-Records-Dtype': FLOAT64,
+      [H.NUM_CHUNKS]: String(numChunks),
+      [CKKS_KEYS_ID_HEADER]: ckksKeysId,
+      [CKKS_ROWS_PER_CIPHERTEXT]: String(R),
+    };
+    const r1 = await timed('RUN1', () => worker.post(path, { ...base, [H.STEP_INDEX]: '1' }, { signal: deps.signal, timeoutMs }));
+    const expectedKey = `distances${testId}`;
+    const body = json(r1, 'step 1');
+    if (body.distances_id !== expectedKey) throw refused(`the worker named ${String(body.distances_id).slice(0, 80)} instead of ${expectedKey}`);
+    const dist = await timed('GET', () => deps.store.getBytesMatrix(expectedKey, { force: true, signal: deps.signal }), { key: expectedKey });
+    // Decryption guard: this job's distances, t rows of B ciphertexts each.
+    if (dist.length !== t || dist.some((row) => row.length !== B)) throw refused(`${expectedKey} is not ${t} rows of ${B} ciphertexts`);
+    const flat = dist.flat();
+    if (!looksLikeCiphertexts(flat)) throw refused(`${expectedKey} holds something that is not a CKKS ciphertext`);
+    const decision = await deps.approve({
+      jobId: job.jobId,
+      algorithm: 'SKMEANS_PQC',
+      round: 1,
+      objectKey: expectedKey,
+      shape: pythonShape([t, n]),
+      purpose: `The encrypted squared distances between your ${t} test records and ${n} training records are decrypted here; the index of the nearest training record of each test record is then sent to the worker in plaintext, so it learns which training record each test record resembles most.`,
+    } as ApprovalRequest);
+    if (decision === 'deny') throw new AppError('APPROVAL_DENIED', 'decryption denied', { userMessage: 'You denied the decryption of the distances; the job stopped and nothing more was sent.' });
+    let plain: Matrix;
+    try {
+      plain = await timed('DECRYPT', () => ckks.decryptRows(flat, width, { signal: deps.signal }), { ciphertexts: flat.length });
+    } catch (e) {
+      if (deps.signal?.aborted) throw e;
+      throw refused(`the ciphertexts of ${expectedKey} do not belong to this job's CKKS key set`);
+    }
+    const indices = new Int32Array(t);
+    const idx = new BigInt64Array(t);
+    for (let i = 0; i < t; i++) {
+      let best = -1;
+      let bestD = Infinity;
+      for (let j = 0; j < n; j++) {
+        const b = Math.floor(j / R);
+        const off = (i * B + b) * width + (j - b * R) * a;
+        let d = 0;
+        for (let z = 0; z < a; z++) d += plain.data[off + z];
+        if (!Number.isFinite(d)) throw refused(`${expectedKey} decrypts to non-finite values`);
+        if (d < bestD) {
+          bestD = d;
+          best = j;
+        }
+      }
+      indices[i] = best;
+      idx[i] = BigInt(best);
+    }
+    const idxKey = `distancesindex${testId}`;
+    await timed('PUT', () => deps.store.putNdarray(idxKey, { dtype: 'int64', shape: [1, t], data: idx }, { numChunks, tags: { full_shape: pythonShape([1, t]), full_dtype: 'int64' }, signal: deps.signal }), { key: idxKey });
+    const r2 = await timed('RUN2', () => worker.post(path, { 'Model-Id': modelId, 'Records-Test-Id': testId, 'Model-Labels-Shape': labelsShape, [H.STEP_INDEX]: '2' }, { signal: deps.signal, timeoutMs }));
+    const labels = parseLabels(r2, t, job.modelLabels);
+    deps.onEvent?.({ name: 'COMPLETED', at: Date.now(), durationMs: Date.now() - t0 });
+    return { labels, indices, workerId: assignment.workerId, totalMs: Date.now() - t0 };
+  }
 }
 
 function nd(m: Matrix): NdArray<'float64'> {

@@ -83,7 +83,12 @@ export const keys = Object.freeze({
   encryptedShiftMatrix: (p: string) => `${p}encryptedshiftmatrix`,
   shiftMatrix: (p: string) => `${p}shiftmatrix`,
   shiftMatrixOpe: (p: string) => `${p}shiftmatrixope`,
+  /** PQC: CKKS-encrypted zero matrix k×a (spec/protocol.md §7.5). */
+  initsm: (p: string) => `${p}initsm`,
 });
+
+/** Our header naming the CKKS public key objects of a PQC call (docs/protocol-additions.md §1). */
+export const CKKS_KEYS_ID = 'Ckks-Keys-Id';
 
 /** Writes an integer the way Python's `int()` accepts it ("3", never "3.0"). */
 export function intHeader(n: number, name = 'value'): string {
@@ -187,6 +192,61 @@ export function dbskmeansStep2Headers(
 ): Record<string, string> {
   return {
     ...common(p),
+    [H.STEP_INDEX]: '2',
+    [H.CLUSTERING_STATUS]: String(ClusteringStatus.WORK_IN_PROGRESS),
+    [H.SHIFT_MATRIX_OPE_ID]: keys.shiftMatrixOpe(p.p),
+    [H.ENCRYPTED_UDM_SHAPE]: pythonShape(p.udmShape),
+    [H.ENCRYPTED_UDM_DTYPE]: FLOAT64,
+    [H.IS_ZERO]: p.isZero ? '1' : '0',
+  };
+}
+
+/** Parameters of a PQC (CKKS) SKMeans/DBSKMeans call: `encryptedShape` is (n, a); there is no `M`. */
+export interface PqcCallParams extends Omit<KmeansCallParams, 'm'> {
+  readonly ckksKeysId: string;
+}
+
+function pqcCommon(p: PqcCallParams): Record<string, string> {
+  const { [H.M]: _m, ...rest } = common({ ...p, m: 0 });
+  void _m;
+  return { ...rest, [CKKS_KEYS_ID]: p.ckksKeysId };
+}
+
+/** `/clustering/pqc/skmeans` step 1 (spec/protocol.md §5.6): SKMeans' headers minus `M`, plus `Ckks-Keys-Id`. */
+export function pqcSkmeansStep1Headers(p: PqcCallParams & { readonly status: ClusteringStatusCode }): Record<string, string> {
+  return { ...pqcCommon(p), [H.STEP_INDEX]: '1', [H.CLUSTERING_STATUS]: String(p.status), [H.ENCRYPTED_UDM_DTYPE]: FLOAT64 };
+}
+
+/** `/clustering/pqc/skmeans` step 2: `Is-Zero` is required by the PQC workers. */
+export function pqcSkmeansStep2Headers(p: PqcCallParams & { readonly isZero: boolean }): Record<string, string> {
+  return {
+    ...pqcCommon(p),
+    [H.STEP_INDEX]: '2',
+    [H.CLUSTERING_STATUS]: String(ClusteringStatus.WORK_IN_PROGRESS),
+    [H.SHIFT_MATRIX_ID]: keys.shiftMatrix(p.p),
+    [H.IS_ZERO]: p.isZero ? '1' : '0',
+  };
+}
+
+/** `/clustering/pqc/dbskmeans` step 1 (spec/protocol.md §5.7). */
+export function pqcDbskmeansStep1Headers(
+  p: PqcCallParams & { readonly status: ClusteringStatusCode; readonly udmShape: readonly number[] },
+): Record<string, string> {
+  return {
+    ...pqcCommon(p),
+    [H.STEP_INDEX]: '1',
+    [H.CLUSTERING_STATUS]: String(p.status),
+    [H.ENCRYPTED_UDM_SHAPE]: pythonShape(p.udmShape),
+    [H.ENCRYPTED_UDM_DTYPE]: FLOAT64,
+  };
+}
+
+/** `/clustering/pqc/dbskmeans` step 2: names `Shift-Matrix-Ope-Id` (upstream's default is broken, §13). */
+export function pqcDbskmeansStep2Headers(
+  p: PqcCallParams & { readonly udmShape: readonly number[]; readonly isZero: boolean },
+): Record<string, string> {
+  return {
+    ...pqcCommon(p),
     [H.STEP_INDEX]: '2',
     [H.CLUSTERING_STATUS]: String(ClusteringStatus.WORK_IN_PROGRESS),
     [H.SHIFT_MATRIX_OPE_ID]: keys.shiftMatrixOpe(p.p),

@@ -12,7 +12,8 @@ import * as liu from '../crypto/liu';
 import { secureRandomBytes, type RandomBytes } from '../crypto/random';
 import { AppError } from '../errors';
 import { matrix, type Matrix } from '../data/matrix';
-import type { FdhopeKeyRef, RunnerCrypto } from './runner';
+import type { CkksKeySet } from '../crypto/ckks';
+import type { CkksRunnerCrypto, FdhopeKeyRef, RunnerCrypto } from './runner';
 
 export interface InlineCryptoOptions {
   /** Liu key to use; default: a fresh key at `level`. */
@@ -20,6 +21,8 @@ export interface InlineCryptoOptions {
   /** Liu security level (default 128, D6). */
   readonly level?: liu.LiuLevel;
   readonly rb?: RandomBytes;
+  /** CKKS key set for PQC jobs (kept in this closure; the runner sees only its public bundle). */
+  readonly ckks?: CkksKeySet;
 }
 
 export interface InlineCrypto extends RunnerCrypto {
@@ -41,6 +44,7 @@ export function createInlineCrypto(opts: InlineCryptoOptions = {}): InlineCrypto
 
   return {
     liuKey,
+    ...(opts.ckks ? { ckks: inlineCkks(opts.ckks) } : {}),
     async liuEncryptMatrix(m, o) {
       aborted(o?.signal);
       return liu.encryptMatrix(liuKey, m, rb);
@@ -60,6 +64,27 @@ export function createInlineCrypto(opts: InlineCryptoOptions = {}): InlineCrypto
       const out = new Float64Array(m.data.length);
       fdhope.encryptInto(keyOf(ref), m.data, out, sens, rb);
       return matrix(out, m.shape);
+    },
+  };
+}
+
+/** A `CkksRunnerCrypto` over a key set in this thread (Node tests, benches). */
+export function inlineCkks(keys: CkksKeySet): CkksRunnerCrypto {
+  const aborted = (signal?: AbortSignal) => {
+    if (signal?.aborted) throw new AppError('ABORTED', 'aborted', { userMessage: 'The operation was cancelled.' });
+  };
+  return {
+    publicBundle: keys.publicBundle(),
+    slots: keys.context.slots,
+    async encryptRows(m, o) {
+      aborted(o?.signal);
+      const out = keys.encryptRows(m);
+      o?.onProgress?.({ done: out.length, total: out.length });
+      return out;
+    },
+    async decryptRows(cts, take, o) {
+      aborted(o?.signal);
+      return keys.decryptRows(cts, take);
     },
   };
 }

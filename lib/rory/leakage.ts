@@ -11,7 +11,7 @@
 import { AppError } from '../errors';
 import type { Algorithm } from './headers';
 
-export type LeakForm = 'plaintext' | 'liu' | 'fdhope' | 'ckks';
+export type LeakForm = 'plaintext' | 'liu' | 'fdhope' | 'ckks' | 'public-key';
 
 export interface LeakItem {
   /** Storage key template, or `header:<Name>` for a request header. */
@@ -48,6 +48,13 @@ const item = (key: string, form: LeakForm, perRound: boolean, description: strin
 
 const ENCRYPTED_P_LIU = item('encrypted{P}', 'liu', false, `Your dataset, encrypted record by record. ${LIU_NOTE}.`);
 const ENCRYPTED_P_CKKS = item('encrypted{P}', 'ckks', false, 'Your dataset, CKKS-encrypted one ciphertext per record.');
+/** D4: the public half of the CKKS key set, so the worker can compute (docs/protocol-additions.md §1). */
+const CKKS_PUBLIC_KEYS = item(
+  '{C}ctx, {C}pubkey, {C}relinkey',
+  'public-key',
+  false,
+  'The CKKS parameters, public key and relinearization keys, so the worker can compute on ciphertexts. Public by design: they cannot decrypt. The secret key never leaves this browser.',
+);
 
 const PROFILES: Readonly<Record<Algorithm, readonly LeakItem[]>> = {
   KMEANS: [item('{P}', 'plaintext', false, 'Your whole dataset, unencrypted.')],
@@ -86,14 +93,14 @@ const PROFILES: Readonly<Record<Algorithm, readonly LeakItem[]>> = {
     item('{P}initsm', 'ckks', false, 'A CKKS-encrypted zero matrix the worker starts from.'),
     item('{P}udm', 'plaintext', false, 'The pairwise-difference matrix of your records, unencrypted. It reveals your whole dataset up to one shift per attribute.'),
     item('{P}shiftmatrix', 'plaintext', true, 'Each round, how far every cluster centre moved on every attribute, unencrypted.'),
-    item('header:Is-Zero', 'plaintext', true, 'Each round, whether the clustering has converged.'),
+    CKKS_PUBLIC_KEYS,
   ],
   DBSKMEANS_PQC: [
     ENCRYPTED_P_CKKS,
     item('{P}initsm', 'ckks', false, 'A CKKS-encrypted zero matrix the worker starts from.'),
     item('{P}encryptedudm', 'fdhope', false, `The pairwise-difference matrix of your records. ${FDHOPE_NOTE}.`),
     item('{P}shiftmatrixope', 'fdhope', true, `Each round, how far every cluster centre moved. ${FDHOPE_NOTE}.`),
-    item('header:Is-Zero', 'plaintext', true, 'Each round, whether the clustering has converged.'),
+    CKKS_PUBLIC_KEYS,
   ],
   DBSNNC_PQC: [
     ENCRYPTED_P_CKKS,
@@ -114,8 +121,9 @@ const PROFILES: Readonly<Record<Algorithm, readonly LeakItem[]>> = {
     item('distancesindex{R}', 'plaintext', false, 'For each record to classify, which training record is nearest, unencrypted.'),
   ],
   SKNN_PQC_TRAIN: [
-    item('encrypted{M}', 'ckks', false, 'Your training records, CKKS-encrypted.'),
+    item('encrypted{M}', 'ckks', false, 'Your training records, CKKS-encrypted (several records per ciphertext).'),
     item('{M}labels', 'plaintext', false, 'The class label of every training record, unencrypted.'),
+    CKKS_PUBLIC_KEYS,
   ],
   SKNN_PQC_PREDICT: [
     item('encrypted{R}', 'ckks', false, 'The records to classify, CKKS-encrypted.'),

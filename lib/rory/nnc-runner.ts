@@ -7,6 +7,9 @@
  *   worker does not use it), compute the Manhattan distance matrix, fit an FDHOPE key to it,
  *   upload `FDHOPE(DM)` as `{P}encrypteddm` and send `FDHOPE(threshold)` as `Encrypted-Threshold`.
  *   Only ciphertexts leave the browser; nothing needs decrypting, so no approval is asked.
+ * - **DBSNNC_PQC** (absent upstream; docs/protocol-additions.md §3): the same, with the dataset
+ *   CKKS-encrypted one ciphertext per record (E3). The worker does not read it, so no CKKS key
+ *   objects are uploaded.
  * - **NNC** (plaintext baseline): upload the dataset `{P}` and its distance matrix `{P}dm` and send
  *   the threshold in clear — only with the per-job acknowledgement (D3).
  *
@@ -23,7 +26,7 @@ import type { ManagerClient, WorkerAssignment } from './manager-client';
 import type { FdhopeKeyRef, JobLogEvent, RunnerCrypto } from './runner';
 import { WORKER_TIMEOUT_MS, type WorkerClient, type WorkerReply } from './worker-client';
 
-export type NncAlgorithm = 'DBSNNC' | 'NNC';
+export type NncAlgorithm = 'DBSNNC' | 'DBSNNC_PQC' | 'NNC';
 
 export interface NncJob {
   readonly algorithm: NncAlgorithm;
@@ -88,10 +91,22 @@ export async function runNncJob(job: NncJob, deps: NncDeps): Promise<NncResult> 
 
   let headers: Record<string, string>;
   let path: string;
-  if (job.algorithm === 'DBSNNC') {
-    const enc = await step('SEGMENT.ENCRYPT', () => deps.crypto.liuEncryptMatrix(job.data, { signal: deps.signal }));
-    const m = enc.shape[2];
-    await put(keys.encryptedMatrix(p), enc, enc.shape, ENCRYPTED_MATRIX_DTYPE);
+  if (job.algorithm === 'DBSNNC' || job.algorithm === 'DBSNNC_PQC') {
+    const pqc = job.algorithm === 'DBSNNC_PQC';
+    let shapeHeaders: Record<string, string>;
+    if (pqc) {
+      const ckks = deps.crypto.ckks;
+      if (!ckks) throw new AppError('INVALID_KEY', 'a CKKS key set is required', { userMessage: 'This algorithm needs a CKKS key set. Create or import one on the Keys page.' });
+      if (a > ckks.slots) throw new AppError('SHAPE_MISMATCH', 'too many attributes', { userMessage: `The dataset has ${a} attributes but a CKKS ciphertext of this key set holds ${ckks.slots}.` });
+      const rows = await step('SEGMENT.ENCRYPT', () => ckks.encryptRows(job.data, { signal: deps.signal }), { scheme: 'ckks' });
+      await step('PUT', () => deps.store.putBytesList(keys.encryptedMatrix(p), rows, { numChunks, signal: deps.signal }), { key: keys.encryptedMatrix(p) });
+      shapeHeaders = { [H.ENCRYPTED_MATRIX_SHAPE]: pythonShape([n, a]), [H.ENCRYPTED_MATRIX_DTYPE]: ENCRYPTED_MATRIX_DTYPE };
+    } else {
+      const enc = await step('SEGMENT.ENCRYPT', () => deps.crypto.liuEncryptMatrix(job.data, { signal: deps.signal }));
+      const m = enc.shape[2];
+      await put(keys.encryptedMatrix(p), enc, enc.shape, ENCRYPTED_MATRIX_DTYPE);
+      shapeHeaders = { [H.ENCRYPTED_MATRIX_SHAPE]: pythonShape([n, a, m]), [H.ENCRYPTED_MATRIX_DTYPE]: ENCRYPTED_MATRIX_DTYPE, [H.M]: String(m) };
+    }
     const key: FdhopeKeyRef = await step('FDHOPE.KEYGEN', () => deps.crypto.fdhopeKeygen(dmPlain, { signal: deps.signal }));
     const sens = job.sens ?? DEFAULT_SENS;
     const edm = await step('FDHOPE.ENCRYPT', () => deps.crypto.fdhopeEncrypt(key, dmPlain, sens, { signal: deps.signal }), { what: 'dm' });
@@ -100,18 +115,16 @@ export async function runNncJob(job: NncJob, deps: NncDeps): Promise<NncResult> 
     // Encrypting θ + sens without noise bounds every such noise from above: d ≤ θ ⇒ Enc(d) ≤ Enc(θ).
     const eth = await step('FDHOPE.ENCRYPT', () => deps.crypto.fdhopeEncrypt(key, matrix(Float64Array.of(threshold + sens), [1, 1]), 0, { signal: deps.signal }), { what: 'threshold' });
     await put(`${p}encrypteddm`, edm, [n, n], FLOAT64);
-    path = '/clustering/dbsnnc';
+    path = pqc ? '/clustering/pqc/dbsnnc' : '/clustering/dbsnnc';
     headers = {
       [H.PLAINTEXT_MATRIX_ID]: p,
       [H.ENCRYPTED_MATRIX_ID]: keys.encryptedMatrix(p),
-      [H.ENCRYPTED_MATRIX_SHAPE]: pythonShape([n, a, m]),
-      [H.ENCRYPTED_MATRIX_DTYPE]: ENCRYPTED_MATRIX_DTYPE,
+      ...shapeHeaders,
       'Encrypted-Dm-Id': `${p}encrypteddm`,
       'Encrypted-Dm-Shape': pythonShape([n, n]),
       'Encrypted-Dm-Dtype': FLOAT64,
       'Encrypted-Threshold': String(eth.data[0]),
       [H.NUM_CHUNKS]: String(numChunks),
-      [H.M]: String(m),
     };
   } else {
     await put(p, job.data, [n, a], FLOAT64);

@@ -58,7 +58,7 @@ describe('SKMeans reducer', () => {
     expect(types(t.effects)).toEqual(['computeUdm']);
     t = skmeans.next(t.state, { type: 'udmComputed', shape: [6, 6, 2] });
     expect(t.effects).toEqual([
-      { type: 'upload', key: 'encryptedP1', artifact: 'encryptedMatrix', numChunks: 4, tags: { full_shape: '(6, 2, 3)', full_dtype: 'float32' }, release: true },
+      { type: 'upload', key: 'encryptedP1', artifact: 'encryptedMatrix', encoding: 'E1', numChunks: 4, tags: { full_shape: '(6, 2, 3)', full_dtype: 'float32' }, release: true },
     ]);
     t = skmeans.next(t.state, { type: 'uploaded', key: 'encryptedP1' });
     expect(t.effects[0]).toMatchObject({ type: 'upload', key: 'P1udm', artifact: 'udm', tags: { full_shape: '(6, 6, 2)' } });
@@ -75,7 +75,7 @@ describe('SKMeans reducer', () => {
 
   it('runs a round: fetch, approval, decrypt, upload the shift, step 2, next step 1 in progress', () => {
     let t = drive(skState(), ...PREP, { type: 'step1Done', labels: LABELS, shiftId: 'P1encryptedshiftmatrix' });
-    expect(t.effects).toEqual([{ type: 'fetchShift', key: 'P1encryptedshiftmatrix', round: 0 }]);
+    expect(t.effects).toEqual([{ type: 'fetchShift', key: 'P1encryptedshiftmatrix', encoding: 'E1', round: 0 }]);
     t = skmeans.next(t.state, FETCHED);
     expect(t.effects).toHaveLength(1);
     const req = t.effects[0];

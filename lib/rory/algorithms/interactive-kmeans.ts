@@ -17,6 +17,14 @@
  *   2 → next round. After stopping: verify (decrypt `{P}centj`, compare with the means of the
  *   plaintext rows per label) → done.
  *
+ * PQC variants (spec/crypto.md §7.6, §7.7; docs/protocol-additions.md §1–2): the dataset is CKKS
+ * encrypted one ciphertext per record (E3) with `{P}initsm` (CKKS zeros k×a) after it, the CKKS
+ * public key objects are uploaded before the worker is asked (`uploadKeys`), and the shift and
+ * final centroids are k ciphertexts decrypted to k×a. Everything else is the Liu flow: the plain
+ * UDM (SKMEANS_PQC, acknowledged) or the FDHOPE UDM (DBSKMEANS_PQC), and the client's
+ * convergence decision on all k×a shift values (C4). An unchanged labelling gives bitwise equal
+ * centroid ciphertexts, so a converged shift decrypts to exactly 0 and the same tolerance works.
+ *
  * Client decisions (D2): the client is authoritative on convergence (max|S| ≤ tolerance,
  * default 1e-6, or `maxIterations`, default 10, or the worker answering COMPLETED). When it
  * stops, it does not upload the last shift or call step 2 at all: nothing more leaves the
@@ -29,15 +37,31 @@ import {
   dbskmeansStep1Headers,
   dbskmeansStep2Headers,
   keys,
+  pqcDbskmeansStep1Headers,
+  pqcDbskmeansStep2Headers,
+  pqcSkmeansStep1Headers,
+  pqcSkmeansStep2Headers,
   pythonShape,
   sameShape,
   skmeansStep1Headers,
   skmeansStep2Headers,
   type ClusteringStatusCode,
   type KmeansCallParams,
+  type PqcCallParams,
 } from '../headers';
 
-export type KmeansAlgorithm = 'SKMEANS' | 'DBSKMEANS';
+export type KmeansAlgorithm = 'SKMEANS' | 'DBSKMEANS' | 'SKMEANS_PQC' | 'DBSKMEANS_PQC';
+export const KMEANS_ALGORITHMS: readonly KmeansAlgorithm[] = ['SKMEANS', 'DBSKMEANS', 'SKMEANS_PQC', 'DBSKMEANS_PQC'];
+
+/** CKKS variants (spec/crypto.md §7.6, §7.7): the dataset and centroids are CKKS ciphertexts (E3). */
+export function isPqc(a: KmeansAlgorithm): a is 'SKMEANS_PQC' | 'DBSKMEANS_PQC' {
+  return a === 'SKMEANS_PQC' || a === 'DBSKMEANS_PQC';
+}
+
+/** Variants whose UDM and shifts travel FDHOPE-encrypted (no acknowledgement needed). */
+export function usesFdhope(a: KmeansAlgorithm): a is 'DBSKMEANS' | 'DBSKMEANS_PQC' {
+  return a === 'DBSKMEANS' || a === 'DBSKMEANS_PQC';
+}
 
 export const DEFAULT_MAX_ITERATIONS = 10;
 export const DEFAULT_TOLERANCE = 1e-6;
@@ -48,6 +72,15 @@ export const DEFAULT_UDM_SENS = 1e-8;
 export const DEFAULT_SHIFT_SENS = 1e-5;
 /** Relative tolerance of the final centroid check: |dec(centj) − mean| ≤ tol · max(1, |mean|). */
 export const VERIFY_TOLERANCE = 1e-6;
+/**
+ * The same check for CKKS centroids: fresh CKKS at scale 2^40 decrypts within ~1e-7 of the value
+ * after one plaintext multiplication and rescale, so 1e-4 separates noise from a wrong answer.
+ */
+export const PQC_VERIFY_TOLERANCE = 1e-4;
+
+export function verifyTolerance(a: KmeansAlgorithm): number {
+  return isPqc(a) ? PQC_VERIFY_TOLERANCE : VERIFY_TOLERANCE;
+}
 
 export interface KmeansConfig {
   readonly algorithm: KmeansAlgorithm;
@@ -65,11 +98,11 @@ export interface KmeansConfig {
   readonly udmSens: number;
   readonly shiftSens: number;
   readonly experimentId?: string;
-  /** SKMeans: the user acknowledged the plaintext uploads (D3). The machine refuses to upload them otherwise. */
+  /** SKMeans(-PQC): the user acknowledged the plaintext uploads (D3). The machine refuses to upload them otherwise. */
   readonly acknowledged: boolean;
 }
 
-export type Artifact = 'encryptedMatrix' | 'udm' | 'encryptedUdm' | 'encryptedShift' | 'shift' | 'shiftOpe';
+export type Artifact = 'encryptedMatrix' | 'initsm' | 'udm' | 'encryptedUdm' | 'encryptedShift' | 'shift' | 'shiftOpe';
 
 export type Phase =
   | 'idle'
@@ -89,7 +122,9 @@ export type Phase =
   | 'step2'
   | 'verifying'
   | 'done'
-  | 'failed';
+  | 'failed'
+  | 'uploadingInitsm'
+  | 'uploadingKeys';
 
 export type StopReason = 'converged' | 'maxIterations' | 'workerCompleted';
 
@@ -100,8 +135,10 @@ export interface KmeansState {
   readonly round: number;
   /** Clustering-Status to send in the next step 1. */
   readonly status: ClusteringStatusCode;
-  /** Liu ciphertext shape (n, a, m), known after encryption. */
+  /** Liu ciphertext shape (n, a, m), or (n, a) for CKKS (one ciphertext per row), known after encryption. */
   readonly encryptedShape?: readonly number[];
+  /** PQC: id of the CKKS public key objects the worker reads (docs/protocol-additions.md §1). */
+  readonly ckksKeysId?: string;
   /** UDM shape the worker holds: (n, n, a), then (n, k, a). */
   readonly udmShape: readonly number[];
   readonly worker?: { readonly id: string; readonly url: string };
@@ -146,15 +183,19 @@ export type Effect =
       readonly type: 'upload';
       readonly key: string;
       readonly artifact: Artifact;
+      /** E1 ndarray, or E3 list of CKKS ciphertexts. */
+      readonly encoding: 'E1' | 'E3';
       readonly numChunks: number;
       readonly tags: Readonly<Record<string, string>>;
       /** The runner may drop the artifact after the upload. */
       readonly release: boolean;
     }
+  | { readonly type: 'uploadKeys' }
   | { readonly type: 'getWorker'; readonly algorithm: KmeansAlgorithm }
   | { readonly type: 'callStep1'; readonly path: string; readonly headers: Readonly<Record<string, string>>; readonly round: number }
-  | { readonly type: 'fetchShift'; readonly key: string; readonly round: number }
+  | { readonly type: 'fetchShift'; readonly key: string; readonly encoding: 'E1' | 'E3'; readonly round: number }
   | { readonly type: 'requestApproval'; readonly request: ApprovalRequest }
+  /** `expectedShape`: of the stored object — (k, a, m) Liu, or (k) CKKS ciphertexts that decrypt to k×a. */
   | { readonly type: 'decrypt'; readonly objectKey: string; readonly expectedShape: readonly number[]; readonly round: number }
   | { readonly type: 'fdhopeEncryptShift'; readonly sens: number; readonly round: number }
   | { readonly type: 'uploadShift'; readonly key: string; readonly artifact: 'shift' | 'shiftOpe'; readonly numChunks: number; readonly round: number }
@@ -171,6 +212,7 @@ export type KmeansEvent =
   | { readonly type: 'fdhopeKeyReady' }
   | { readonly type: 'udmEncrypted'; readonly shape: readonly number[] }
   | { readonly type: 'uploaded'; readonly key: string }
+  | { readonly type: 'keysUploaded'; readonly id: string }
   | { readonly type: 'workerAssigned'; readonly workerId: string; readonly url: string }
   | { readonly type: 'step1Done'; readonly labels: Int32Array; readonly shiftId: string }
   | { readonly type: 'shiftFetched'; readonly key: string; readonly shape: readonly number[]; readonly dtype: string; readonly allFinite: boolean }
@@ -245,7 +287,12 @@ export function initialState(config: KmeansConfig): KmeansState {
   });
 }
 
-const STEP_PATH: Record<KmeansAlgorithm, string> = { SKMEANS: '/clustering/skmeans', DBSKMEANS: '/clustering/dbskmeans' };
+const STEP_PATH: Record<KmeansAlgorithm, string> = {
+  SKMEANS: '/clustering/skmeans',
+  DBSKMEANS: '/clustering/dbskmeans',
+  SKMEANS_PQC: '/clustering/pqc/skmeans',
+  DBSKMEANS_PQC: '/clustering/pqc/dbskmeans',
+};
 
 function with_(s: KmeansState, patch: Partial<KmeansState>): KmeansState {
   return Object.freeze({ ...s, ...patch });
@@ -274,34 +321,50 @@ function callParams(s: KmeansState): KmeansCallParams {
   };
 }
 
+function pqcParams(s: KmeansState): PqcCallParams {
+  const { m: _m, ...rest } = callParams(s);
+  void _m;
+  return { ...rest, ckksKeysId: s.ckksKeysId ?? '' };
+}
+
+/** The shape of the stored shift / centroid objects: (k, a, m) Liu tensors or k CKKS ciphertexts. */
+function shiftShape(s: KmeansState): number[] {
+  const c = s.config;
+  return isPqc(c.algorithm) ? [c.k] : [c.k, c.a, (s.encryptedShape as number[])[2]];
+}
+
 function step1(s: KmeansState): Transition {
   const c = s.config;
   const headers =
     c.algorithm === 'SKMEANS'
       ? skmeansStep1Headers({ ...callParams(s), status: s.status })
-      : dbskmeansStep1Headers({ ...callParams(s), status: s.status, udmShape: s.udmShape });
+      : c.algorithm === 'DBSKMEANS'
+        ? dbskmeansStep1Headers({ ...callParams(s), status: s.status, udmShape: s.udmShape })
+        : c.algorithm === 'SKMEANS_PQC'
+          ? pqcSkmeansStep1Headers({ ...pqcParams(s), status: s.status })
+          : pqcDbskmeansStep1Headers({ ...pqcParams(s), status: s.status, udmShape: s.udmShape });
   return { state: with_(s, { phase: 'step1' }), effects: [{ type: 'callStep1', path: STEP_PATH[c.algorithm], headers, round: s.round }] };
 }
 
 function uploadUdm(s: KmeansState): Transition {
   const c = s.config;
-  if (c.algorithm === 'SKMEANS') {
+  if (!usesFdhope(c.algorithm)) {
     if (!c.acknowledged) {
-      return fail(s, 'ACK_REQUIRED', 'SKMeans uploads a plaintext UDM and needs an acknowledgement', 'SKMeans sends unencrypted data to the cloud; acknowledge it before starting.');
+      return fail(s, 'ACK_REQUIRED', `${c.algorithm} uploads a plaintext UDM and needs an acknowledgement`, 'SKMeans sends unencrypted data to the cloud; acknowledge it before starting.');
     }
     return {
       state: with_(s, { phase: 'uploadingUdm' }),
-      effects: [{ type: 'upload', key: keys.udm(c.p), artifact: 'udm', numChunks: c.numChunks, tags: { full_shape: pythonShape(s.udmShape), full_dtype: 'float64' }, release: true }],
+      effects: [{ type: 'upload', key: keys.udm(c.p), artifact: 'udm', encoding: 'E1', numChunks: c.numChunks, tags: { full_shape: pythonShape(s.udmShape), full_dtype: 'float64' }, release: true }],
     };
   }
   return {
     state: with_(s, { phase: 'uploadingUdm' }),
-    effects: [{ type: 'upload', key: keys.encryptedUdm(c.p), artifact: 'encryptedUdm', numChunks: c.numChunks, tags: { full_shape: pythonShape(s.udmShape), full_dtype: 'float64' }, release: true }],
+    effects: [{ type: 'upload', key: keys.encryptedUdm(c.p), artifact: 'encryptedUdm', encoding: 'E1', numChunks: c.numChunks, tags: { full_shape: pythonShape(s.udmShape), full_dtype: 'float64' }, release: true }],
   };
 }
 
 function purpose(c: KmeansConfig): string {
-  return c.algorithm === 'SKMEANS'
+  return !usesFdhope(c.algorithm)
     ? `The decrypted shift (how far each of the ${c.k} cluster centres moved on each of the ${c.a} attributes this round) is sent to the worker unencrypted. The worker learns those movements exactly.`
     : `The decrypted shift (how far each of the ${c.k} cluster centres moved on each of the ${c.a} attributes this round) is re-encrypted with FDHOPE and sent to the worker. The worker learns the order and sign of those movements and their rough size.`;
 }
@@ -313,7 +376,7 @@ function stop(s: KmeansState, reason: StopReason, roundsDone: number): Transitio
     state: with_(s, { phase: 'verifying', stopReason: reason, round: roundsDone }),
     effects: [
       { type: 'log', name: 'ITERATION.COMPLETED', round: roundsDone - 1, detail: { stop: reason } },
-      { type: 'verify', objectKey: keys.centj(c.p), expectedShape: [c.k, c.a, (s.encryptedShape as number[])[2]], labels },
+      { type: 'verify', objectKey: keys.centj(c.p), expectedShape: shiftShape(s), labels },
     ],
   };
 }
@@ -328,15 +391,17 @@ export function next(s: KmeansState, e: KmeansEvent): Transition {
       if (e.type !== 'start') return unexpected(s, e);
       const problem = configProblem(c);
       if (problem) return fail(s, 'INVALID_ARGUMENT', problem);
-      if (c.algorithm === 'SKMEANS' && !c.acknowledged) {
-        return fail(s, 'ACK_REQUIRED', 'SKMeans uploads a plaintext UDM and plaintext shifts and needs an acknowledgement', 'SKMeans sends unencrypted data to the cloud; acknowledge it before starting.');
+      if (!usesFdhope(c.algorithm) && !c.acknowledged) {
+        return fail(s, 'ACK_REQUIRED', `${c.algorithm} uploads a plaintext UDM and plaintext shifts and needs an acknowledgement`, 'SKMeans sends unencrypted data to the cloud; acknowledge it before starting.');
       }
       return { state: with_(s, { phase: 'encrypting' }), effects: [{ type: 'encryptMatrix' }] };
     }
 
     case 'encrypting': {
       if (e.type !== 'matrixEncrypted') return unexpected(s, e);
-      if (e.shape.length !== 3 || e.shape[0] !== c.n || e.shape[1] !== c.a || !(e.shape[2] >= 2)) {
+      if (isPqc(c.algorithm)) {
+        if (!sameShape(e.shape, [c.n, c.a])) return fail(s, 'SHAPE_MISMATCH', `CKKS-encrypted matrix has shape ${pythonShape(e.shape)}, expected (${c.n}, ${c.a})`);
+      } else if (e.shape.length !== 3 || e.shape[0] !== c.n || e.shape[1] !== c.a || !(e.shape[2] >= 2)) {
         return fail(s, 'SHAPE_MISMATCH', `encrypted matrix has shape ${pythonShape(e.shape)}, expected (${c.n}, ${c.a}, m)`);
       }
       return { state: with_(s, { phase: 'computingUdm', encryptedShape: Object.freeze([...e.shape]) }), effects: [{ type: 'computeUdm' }] };
@@ -345,7 +410,7 @@ export function next(s: KmeansState, e: KmeansEvent): Transition {
     case 'computingUdm': {
       if (e.type !== 'udmComputed') return unexpected(s, e);
       if (!sameShape(e.shape, s.udmShape)) return fail(s, 'SHAPE_MISMATCH', `UDM has shape ${pythonShape(e.shape)}, expected ${pythonShape(s.udmShape)}`);
-      if (c.algorithm === 'DBSKMEANS') return { state: with_(s, { phase: 'fdhopeKeygen' }), effects: [{ type: 'fdhopeKeygen' }] };
+      if (usesFdhope(c.algorithm)) return { state: with_(s, { phase: 'fdhopeKeygen' }), effects: [{ type: 'fdhopeKeygen' }] };
       return uploadMatrix(s);
     }
 
@@ -362,12 +427,32 @@ export function next(s: KmeansState, e: KmeansEvent): Transition {
 
     case 'uploadingMatrix': {
       if (e.type !== 'uploaded' || e.key !== keys.encryptedMatrix(c.p)) return unexpected(s, e);
+      if (isPqc(c.algorithm)) {
+        // spec/protocol.md §7.5: CKKS zeros k×a, tagged like upstream's PQC DBSKMeans does.
+        return {
+          state: with_(s, { phase: 'uploadingInitsm' }),
+          effects: [
+            { type: 'upload', key: keys.initsm(c.p), artifact: 'initsm', encoding: 'E3', numChunks: Math.min(c.numChunks, c.k), tags: { shape: pythonShape([c.k, c.a]), dtype: 'float32' }, release: true },
+          ],
+        };
+      }
+      return uploadUdm(s);
+    }
+
+    case 'uploadingInitsm': {
+      if (e.type !== 'uploaded' || e.key !== keys.initsm(c.p)) return unexpected(s, e);
       return uploadUdm(s);
     }
 
     case 'uploadingUdm': {
       if (e.type !== 'uploaded') return unexpected(s, e);
+      if (isPqc(c.algorithm)) return { state: with_(s, { phase: 'uploadingKeys' }), effects: [{ type: 'uploadKeys' }] };
       return { state: with_(s, { phase: 'gettingWorker' }), effects: [{ type: 'getWorker', algorithm: c.algorithm }] };
+    }
+
+    case 'uploadingKeys': {
+      if (e.type !== 'keysUploaded' || !/^ckks[0-9a-f]{32}$/.test(e.id)) return unexpected(s, e);
+      return { state: with_(s, { phase: 'gettingWorker', ckksKeysId: e.id }), effects: [{ type: 'getWorker', algorithm: c.algorithm }] };
     }
 
     case 'gettingWorker': {
@@ -389,24 +474,30 @@ export function next(s: KmeansState, e: KmeansEvent): Transition {
           'The worker asked the browser to decrypt an object that is not this round\'s shift matrix. The job was stopped; nothing was decrypted.',
         );
       }
-      return { state: with_(s, { phase: 'fetchingShift', labels: e.labels }), effects: [{ type: 'fetchShift', key: expected, round: s.round }] };
+      return {
+        state: with_(s, { phase: 'fetchingShift', labels: e.labels }),
+        effects: [{ type: 'fetchShift', key: expected, encoding: isPqc(c.algorithm) ? 'E3' : 'E1', round: s.round }],
+      };
     }
 
     case 'fetchingShift': {
       if (e.type !== 'shiftFetched') return unexpected(s, e);
-      const shape = [c.k, c.a, (s.encryptedShape as number[])[2]];
+      const shape = shiftShape(s);
+      const pqc = isPqc(c.algorithm);
       const refuse = (why: string) =>
         fail(s, 'DECRYPTION_REFUSED', `refusing to decrypt ${e.key}: ${why}`, `The worker's shift matrix for round ${s.round + 1} is not what this job expects (${why}). The job was stopped; nothing was decrypted.`);
       if (e.key !== keys.encryptedShiftMatrix(c.p)) return refuse('wrong object');
       if (!sameShape(e.shape, shape)) return refuse(`shape ${pythonShape(e.shape)} instead of ${pythonShape(shape)}`);
-      if (e.dtype !== 'float64') return refuse(`dtype ${e.dtype} instead of float64`);
-      if (!e.allFinite) return refuse('it contains non-finite values');
+      const dtype = pqc ? 'ckks' : 'float64';
+      if (e.dtype !== dtype) return refuse(`dtype ${e.dtype} instead of ${dtype}`);
+      if (!e.allFinite) return refuse(pqc ? 'it holds something that is not a CKKS ciphertext of this key set' : 'it contains non-finite values');
       const request: ApprovalRequest = {
         jobId: c.jobId,
         algorithm: c.algorithm,
         round: s.round + 1,
         objectKey: e.key,
-        shape: pythonShape(shape),
+        // What the user is asked to reveal: k×a values (the CKKS object is k ciphertexts).
+        shape: pythonShape(pqc ? [c.k, c.a] : shape),
         purpose: purpose(c),
       };
       // The last round's shift is only used locally (convergence flag): nothing to approve.
@@ -422,7 +513,7 @@ export function next(s: KmeansState, e: KmeansEvent): Transition {
       if (e.decision === 'deny') {
         return fail(s, 'APPROVAL_DENIED', `decryption of round ${s.round + 1} denied`, 'You denied the decryption, so the job was stopped. Nothing more was sent to the cloud.');
       }
-      const shape = [c.k, c.a, (s.encryptedShape as number[])[2]];
+      const shape = shiftShape(s);
       return {
         state: with_(s, { phase: 'decrypting', approveAll: s.approveAll || e.decision === 'approve-all' }),
         effects: [{ type: 'decrypt', objectKey: keys.encryptedShiftMatrix(c.p), expectedShape: shape, round: s.round }],
@@ -436,7 +527,7 @@ export function next(s: KmeansState, e: KmeansEvent): Transition {
       const roundsDone = s.round + 1;
       if (e.maxAbsShift <= c.tolerance) return stop(s2, 'converged', roundsDone);
       if (roundsDone >= c.maxIterations) return stop(s2, 'maxIterations', roundsDone);
-      if (c.algorithm === 'DBSKMEANS') {
+      if (usesFdhope(c.algorithm)) {
         return { state: with_(s2, { phase: 'encryptingShift' }), effects: [{ type: 'fdhopeEncryptShift', sens: c.shiftSens, round: s.round }] };
       }
       return {
@@ -458,7 +549,11 @@ export function next(s: KmeansState, e: KmeansEvent): Transition {
       const headers =
         c.algorithm === 'SKMEANS'
           ? skmeansStep2Headers({ ...callParams(s), isZero: false })
-          : dbskmeansStep2Headers({ ...callParams(s), udmShape: s.udmShape, isZero: false });
+          : c.algorithm === 'DBSKMEANS'
+            ? dbskmeansStep2Headers({ ...callParams(s), udmShape: s.udmShape, isZero: false })
+            : c.algorithm === 'SKMEANS_PQC'
+              ? pqcSkmeansStep2Headers({ ...pqcParams(s), isZero: false })
+              : pqcDbskmeansStep2Headers({ ...pqcParams(s), udmShape: s.udmShape, isZero: false });
       return { state: with_(s, { phase: 'step2' }), effects: [{ type: 'callStep2', path: STEP_PATH[c.algorithm], headers, round: s.round }] };
     }
 
@@ -466,7 +561,7 @@ export function next(s: KmeansState, e: KmeansEvent): Transition {
       if (e.type !== 'step2Done') return unexpected(s, e);
       const roundsDone = s.round + 1;
       let udmShape: readonly number[];
-      if (c.algorithm === 'DBSKMEANS') {
+      if (usesFdhope(c.algorithm)) {
         const want = [c.n, c.k, c.a];
         if (!e.udmShape || !sameShape(e.udmShape, want)) {
           return fail(s, 'PROTOCOL_VIOLATION', `step 2 returned encrypted_udm_shape ${e.udmShape ? pythonShape(e.udmShape) : 'none'}, expected ${pythonShape(want)}`);
@@ -489,7 +584,7 @@ export function next(s: KmeansState, e: KmeansEvent): Transition {
         converged: s.stopReason === 'converged' || s.stopReason === 'workerCompleted',
         stopReason: s.stopReason as StopReason,
         maxShiftPerRound: s.maxShiftPerRound,
-        verification: { ok: e.maxError <= VERIFY_TOLERANCE, maxError: e.maxError },
+        verification: { ok: e.maxError <= verifyTolerance(c.algorithm), maxError: e.maxError },
         workerId: s.worker?.id,
       };
       return { state: with_(s, { phase: 'done' }), effects: [{ type: 'done', outcome }] };
@@ -509,9 +604,11 @@ function uploadMatrix(s: KmeansState): Transition {
         type: 'upload',
         key: keys.encryptedMatrix(c.p),
         artifact: 'encryptedMatrix',
+        encoding: isPqc(c.algorithm) ? 'E3' : 'E1',
         numChunks: c.numChunks,
-        // As the upstream client tags it (spec/protocol.md §7.5): full_dtype "float32" although the data is float64.
-        tags: { full_shape: pythonShape(s.encryptedShape as number[]), full_dtype: ENCRYPTED_MATRIX_DTYPE },
+        // As the upstream client tags it (spec/protocol.md §7.5): full_dtype "float32" although the
+        // data is float64. CKKS chunks carry no shape/dtype tags upstream.
+        tags: isPqc(c.algorithm) ? {} : { full_shape: pythonShape(s.encryptedShape as number[]), full_dtype: ENCRYPTED_MATRIX_DTYPE },
         release: true,
       },
     ],
