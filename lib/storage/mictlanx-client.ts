@@ -150,13 +150,17 @@ export function metadataBody(bucket: string, ballId: string, chunk: ChunkSpec, p
   };
 }
 
+const E3_RESERVED_TAGS: readonly string[] = Object.freeze(['index', 'num_chunks', 'full_checksum', 'chunk_size', 'group_id']);
+
 /**
  * Chunks for already-encoded payloads (E3/E4): tags `index`, `num_chunks`, `chunk_size`,
  * `group_id`, `full_checksum`, then the caller's.
  */
 export async function encodePayloads(ballId: string, payloads: readonly Uint8Array[], tags?: Readonly<Record<string, string>>): Promise<EncodedBall> {
   assertKeyId(ballId, 'ball id');
-  const caller = checkCallerTags(tags);
+  // E3/E4 chunks carry no per-chunk shape/dtype, so callers may set those (upstream tags
+  // `{P}initsm` with shape and dtype, spec/protocol.md §7.3).
+  const caller = checkCallerTags(tags, E3_RESERVED_TAGS);
   const fullChecksum = await sha256Hex(concatBytes(payloads));
   const chunks: ChunkSpec[] = [];
   let total = 0;

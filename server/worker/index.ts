@@ -2,7 +2,9 @@
  * @module server/worker
  * The local Rory worker over HTTP (spec/protocol.md §5.0, §5.2, §5.3, §4.3). Routes:
  * `GET|POST /clustering/test`, `GET|POST /classification/test`, `POST /clustering/skmeans`,
- * `POST /clustering/dbskmeans` (steps 1 and 2, logic in `core.ts`).
+ * `POST /clustering/dbskmeans` (steps 1 and 2, logic in `core.ts`), the NNC family and KMeans
+ * (`nnc.ts`), KNN/SKNN (`classify.ts`) and the CKKS routes under `/clustering/pqc/` and
+ * `/classification/pqc/` (`pqc.ts`).
  *
  * At start the worker registers with the manager (`POST /workers/started` with `Worker-Id`,
  * `Worker-Port` and our `Worker-Host`, the address a browser can reach it at), retrying until
@@ -14,6 +16,7 @@ import { H } from '@/lib/rory/headers';
 import { baseUrl, listen, route, type RequestContext } from '../common/http';
 import { createClassifyRoutes } from './classify';
 import { createNncRoutes } from './nnc';
+import { createPqcRoutes } from './pqc';
 import { createWorkerCore } from './core';
 
 /** Enough to build a MictlanX client for the worker's storage. */
@@ -70,6 +73,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const core = createWorkerCore({ store, log });
   const nnc = createNncRoutes(store);
   const classify = createClassifyRoutes(store);
+  const pqc = createPqcRoutes(store, { log });
   const headers = (ctx: RequestContext) => (name: string) => ctx.header(name);
 
   const server = await listen(
@@ -83,6 +87,10 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       route('POST', '/clustering/kmeans', (ctx) => nnc.kmeans(headers(ctx))),
       route('POST', '/classification/knn/predict', (ctx) => classify.knn(headers(ctx))),
       route('POST', '/classification/sknn/predict', (ctx) => classify.sknn(headers(ctx))),
+      route('POST', '/clustering/pqc/skmeans', (ctx) => pqc.skmeans(headers(ctx))),
+      route('POST', '/clustering/pqc/dbskmeans', (ctx) => pqc.dbskmeans(headers(ctx))),
+      route('POST', '/clustering/pqc/dbsnnc', (ctx) => pqc.dbsnnc(headers(ctx))),
+      route('POST', '/classification/pqc/sknn/predict', (ctx) => pqc.sknn(headers(ctx))),
     ],
     opts.port ?? 0,
     host,
@@ -134,6 +142,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       closed = true;
       stop.abort();
       await server.close();
+      pqc.dispose();
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Jobs end to end in Chromium against the real local Rory cloud on loopback: add a dataset through
- * the UI, create and run SKMeans / DBSKMeans jobs, click every approval, deny one, reload mid-run,
- * and audit every request the page makes for plaintext (D3).
+ * the UI, create and run SKMeans / DBSKMeans / DBSNNC jobs and their CKKS (PQC) variants and
+ * SKNN-PQC, click every approval, deny one, reload mid-run, and audit every request the page makes
+ * for plaintext (D3) and for what reaches the worker (D4: only the public CKKS objects).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,11 +48,15 @@ async function addDataset(page: Page, file: string, rows: number, cols: number) 
   await page.waitForURL(/\/datasets\/\?id=ds/);
 }
 
-async function createJob(page: Page, opts: { dataset: RegExp; algorithm: 'SKMEANS' | 'DBSKMEANS' | 'DBSNNC'; k?: number; maxIterations?: number; threshold?: number }) {
+async function createJob(
+  page: Page,
+  opts: { dataset: RegExp; algorithm: string; k?: number; maxIterations?: number; threshold?: number; testDataset?: RegExp },
+) {
   await page.goto(`${app.url}/jobs/`);
   await page.getByLabel('Dataset').locator('option').first().waitFor({ state: 'attached' });
-  await page.getByLabel('Dataset').selectOption({ label: (await optionLabel(page, 'Dataset', opts.dataset))! });
+  await page.getByLabel('Dataset', { exact: true }).selectOption({ label: (await optionLabel(page, 'Dataset', opts.dataset))! });
   await page.getByLabel('Algorithm').selectOption(opts.algorithm);
+  if (opts.testDataset) await page.getByLabel(/^Test dataset/).selectOption({ label: (await optionLabel(page, 'Test dataset (records to classify)', opts.testDataset))! });
   if (opts.k !== undefined) await page.getByLabel('Clusters (k)').fill(String(opts.k));
   if (opts.threshold !== undefined) await page.getByLabel(/^Threshold/).fill(String(opts.threshold));
   if (opts.maxIterations) await page.getByLabel('Max iterations').fill(String(opts.maxIterations));
@@ -61,7 +66,7 @@ async function createJob(page: Page, opts: { dataset: RegExp; algorithm: 'SKMEAN
 }
 
 async function optionLabel(page: Page, select: string, pattern: RegExp) {
-  const labels = await page.getByLabel(select).locator('option').allTextContents();
+  const labels = await page.getByLabel(select, { exact: true }).locator('option').allTextContents();
   return labels.find((l) => pattern.test(l));
 }
 
@@ -260,3 +265,84 @@ describe('jobs through the UI against the local cloud', () => {
     expect(await status(page)).toBe('completed');
   });
 });
+
+describe('CKKS (PQC) jobs through the UI', () => {
+  /** Storage objects the page uploaded (metadata POSTs), by ball id. */
+  const uploadedBalls = (requests: { url: string; ball?: string }[]) =>
+    [...new Set(requests.filter((r) => r.ball && r.url.endsWith('/metadata')).map((r) => r.ball!))].sort();
+
+  it('DBSKMeans-PQC on blobs: a CKKS key set is created, rounds approved, ARI-exact result; only ciphertexts and public key objects leave', async () => {
+    const { page } = app;
+    if (!(await optionLabelOrNull(page, /blobs-100x5/))) await addDataset(page, 'blobs-100x5-k2.csv', 100, 5);
+    await createJob(page, { dataset: /blobs-100x5/, algorithm: 'DBSKMEANS_PQC', k: 2 });
+    expect(await page.getByTestId('leakage-profile').textContent()).toContain('no acknowledgement is needed');
+    expect(await page.getByTestId('leakage-profile').textContent()).toContain('public key (cannot decrypt)');
+    const audit = recordRequests(page);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await approveUntilDone(page, 240_000);
+    const requests = await audit.stop();
+    expect(await status(page)).toBe('completed');
+    const result = await downloadResult(page);
+    expect(result.labels).toHaveLength(100);
+    expect(result.verification.ok).toBe(true);
+    expect(requests.some((r) => r.url.endsWith('/clustering/pqc/dbskmeans'))).toBe(true);
+    // D4: exactly the data ciphertexts, the FDHOPE objects and the public CKKS objects — no secret key.
+    const balls = uploadedBalls(requests);
+    const p = balls.find((b) => b.startsWith('encrypted'))!.slice('encrypted'.length);
+    const c = balls.find((b) => b.endsWith('pubkey'))!.slice(0, -'pubkey'.length);
+    expect(c).toMatch(/^ckks[0-9a-f]{32}$/);
+    expect(balls).toEqual([`${c}ctx`, `${c}pubkey`, `${c}relinkey`, `${p}encryptedudm`, `${p}initsm`, `${p}shiftmatrixope`, `encrypted${p}`].sort());
+    expect(auditFindings(requests, await datasetNeedles('blobs-100x5-k2.csv'))).toEqual([]);
+    // The job created a CKKS key set, listed on the Keys page with this job as a user.
+    await page.goto(`${app.url}/keys/`);
+    await page.getByText('CKKS default-128 (created for a job)').first().waitFor();
+  });
+
+  it('DBSNNC-PQC on blobs: one call, no approval, no CKKS key objects sent, no dataset value in any request', async () => {
+    const { page } = app;
+    await createJob(page, { dataset: /blobs-100x5/, algorithm: 'DBSNNC_PQC', threshold: 0.5 });
+    const audit = recordRequests(page);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('[data-testid="job-status"][data-status="completed"]').waitFor({ timeout: 120_000 });
+    const requests = await audit.stop();
+    expect(requests.some((r) => r.url.endsWith('/clustering/pqc/dbsnnc'))).toBe(true);
+    const balls = uploadedBalls(requests);
+    expect(balls.some((b) => b.startsWith('ckks'))).toBe(false);
+    expect(balls).toHaveLength(2);
+    expect(auditFindings(requests, await datasetNeedles('blobs-100x5-k2.csv'))).toEqual([]);
+  });
+
+  it('SKNN-PQC on the classification split: acknowledgement, one approval, accuracy and confusion matrix shown', async () => {
+    const { page } = app;
+    for (const [file, rows] of [
+      ['classification-train', 200],
+      ['classification-test', 50],
+    ] as const) {
+      await addDataset(page, `${file}.csv`, rows, 5);
+      await page.getByLabel('Attach labels file').setInputFiles(join(SHARED, 'datasets', `${file}.labels.csv`));
+      await page.getByText(`Labels attached from ${file}.labels.csv.`).waitFor();
+    }
+    await createJob(page, { dataset: /classification-train/, algorithm: 'SKNN_PQC_PREDICT', testDataset: /classification-test/ });
+    expect(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled()).toBe(true);
+    await page.getByRole('checkbox').check();
+    const audit = recordRequests(page);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const clicks = await approveUntilDone(page, 240_000);
+    const requests = await audit.stop();
+    expect(await status(page)).toBe('completed');
+    expect(clicks).toBe(1);
+    expect(requests.some((r) => r.url.endsWith('/classification/pqc/sknn/predict'))).toBe(true);
+    const result = (await downloadResult(page)) as unknown as { labels: number[]; accuracy: number };
+    expect(result.labels).toHaveLength(50);
+    expect(result.accuracy).toBeGreaterThan(0.8);
+    await page.getByTestId('confusion').waitFor();
+    // Test records leave only as CKKS ciphertexts: no test value appears in any request.
+    expect(auditFindings(requests, await datasetNeedles('classification-test.csv'))).toEqual([]);
+  });
+});
+
+async function optionLabelOrNull(page: Page, pattern: RegExp) {
+  await page.goto(`${app.url}/jobs/`);
+  await page.getByLabel('Dataset', { exact: true }).locator('option').first().waitFor({ state: 'attached', timeout: 10_000 }).catch(() => undefined);
+  return (await optionLabel(page, 'Dataset', pattern).catch(() => undefined)) ?? null;
+}

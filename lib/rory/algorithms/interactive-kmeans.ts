@@ -23,7 +23,8 @@
  * final centroids are k ciphertexts decrypted to k×a. Everything else is the Liu flow: the plain
  * UDM (SKMEANS_PQC, acknowledged) or the FDHOPE UDM (DBSKMEANS_PQC), and the client's
  * convergence decision on all k×a shift values (C4). An unchanged labelling gives bitwise equal
- * centroid ciphertexts, so a converged shift decrypts to exactly 0 and the same tolerance works.
+ * centroid ciphertexts, for which the worker sends a fresh encryption of 0; the runner rounds
+ * decrypted CKKS shifts to 2^-20, so a converged shift is exactly 0 and the same tolerance works.
  *
  * Client decisions (D2): the client is authoritative on convergence (max|S| ≤ tolerance,
  * default 1e-6, or `maxIterations`, default 10, or the worker answering COMPLETED). When it
