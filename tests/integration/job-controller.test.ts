@@ -157,6 +157,37 @@ describe('job controller against the local cloud', () => {
     expect(done.result?.confusion?.flat().reduce((a, b) => a + b, 0)).toBe(50);
   });
 
+  it('runs SKMeans-PQC on blobs: creates a CKKS key set for the job, matches the reference, and reuses the key set next time', async () => {
+    const { ctl, jobs, keys, ds } = await setup('blobs-100x5-k2.csv');
+    const job = await ctl.create({ algorithm: 'SKMEANS_PQC', datasetId: ds.record.id, params: { k: 2 } });
+    await expect(ctl.start(job.id)).rejects.toMatchObject({ code: 'ACK_REQUIRED' });
+    await ctl.acknowledge(job.id);
+    const stop = autoClick(ctl, jobs);
+    const done = await ctl.start(job.id);
+    expect(done.status).toBe('completed');
+    expect(done.result?.labels).toEqual(kmeansReference()['blobs-100x5-k2.csv'].labels);
+    expect(done.result?.verified).toMatchObject({ ok: true, tolerance: 1e-4 });
+    const ckksKeys = (await keys.list()).filter((k) => k.scheme === 'ckks');
+    expect(ckksKeys).toHaveLength(1);
+    expect(ckksKeys[0].usedBy.map((u) => u.id)).toContain(job.id);
+    // No Liu key is made for a CKKS job.
+    expect((await keys.list()).some((k) => k.scheme === 'liu')).toBe(false);
+    const again = await ctl.create({ algorithm: 'DBSKMEANS_PQC', datasetId: ds.record.id, params: { k: 2, ckksKeyId: ckksKeys[0].id } });
+    const done2 = await ctl.start(again.id);
+    stop();
+    expect(done2.status).toBe('completed');
+    expect((await keys.list()).filter((k) => k.scheme === 'ckks')).toHaveLength(1);
+    expect((await keys.get(ckksKeys[0].id))?.usedBy.map((u) => u.id)).toEqual(expect.arrayContaining([job.id, again.id]));
+  });
+
+  it('a PQC job whose chosen CKKS key set was deleted fails with a clear message', async () => {
+    const { ctl, ds } = await setup('blobs-100x5-k2.csv');
+    const job = await ctl.create({ algorithm: 'DBSNNC_PQC', datasetId: ds.record.id, params: { ckksKeyId: 'gone' } });
+    const done = await ctl.start(job.id);
+    expect(done.status).toBe('failed');
+    expect(done.error?.userMessage).toMatch(/CKKS key set chosen for this job no longer exists/);
+  });
+
   it('stops cleanly when the user denies a decryption', async () => {
     const { ctl, jobs, ds } = await setup('blobs-100x5-k2.csv');
     const job = await ctl.create({ algorithm: 'DBSKMEANS', datasetId: ds.record.id, params: { k: 2 } });
