@@ -107,6 +107,21 @@ export class HeaderParams {
   }
 }
 
+/** DBSKMeans(-PQC) step 2 after updating the FDHOPE UDM: 200 JSON + headers, WORK_IN_PROGRESS. */
+export function fdhopeStep2Reply(udmShape: readonly number[], udmDtype: string, endTime: number, serviceTime: number): Reply {
+  return json(
+    200,
+    { end_time: endTime, service_time: serviceTime, encrypted_udm_shape: pythonShape(udmShape), encrypted_udm_dtype: udmDtype },
+    {
+      [H.CLUSTERING_STATUS]: String(ClusteringStatus.WORK_IN_PROGRESS),
+      [H.ENCRYPTED_UDM_DTYPE]: udmDtype,
+      [H.ENCRYPTED_UDM_SHAPE]: pythonShape(udmShape),
+      [H.END_TIME]: String(endTime),
+      [H.SERVICE_TIME]: String(serviceTime),
+    },
+  );
+}
+
 export function errorReply(e: unknown, fallbackStatus: number): Reply {
   const status = e instanceof HttpError ? e.status : fallbackStatus;
   let message = e instanceof Error ? e.message : String(e);
@@ -284,17 +299,7 @@ export function createWorkerCore(opts: WorkerCoreOptions): WorkerCore {
     const endTime = epochSeconds();
     const serviceTime = (performance.now() - t0) / 1000;
     log(`dbskmeans step 2 ${p} in ${serviceTime.toFixed(3)} s`);
-    return json(
-      200,
-      { end_time: endTime, service_time: serviceTime, encrypted_udm_shape: pythonShape(updated.shape), encrypted_udm_dtype: udmDtype },
-      {
-        [H.CLUSTERING_STATUS]: String(ClusteringStatus.WORK_IN_PROGRESS),
-        [H.ENCRYPTED_UDM_DTYPE]: udmDtype,
-        [H.ENCRYPTED_UDM_SHAPE]: pythonShape(updated.shape),
-        [H.END_TIME]: String(endTime),
-        [H.SERVICE_TIME]: String(serviceTime),
-      },
-    );
+    return fdhopeStep2Reply(updated.shape, udmDtype, endTime, serviceTime);
   }
 
   return {

@@ -24,7 +24,7 @@ import { ClusteringStatus, CKKS_KEYS_ID, H, keys } from '@/lib/rory/headers';
 import { isCkksKeysId, loadCkksPublicBundle } from '@/lib/rory/ckks-custody';
 import { empty, HttpError, json, type Reply } from '../common/http';
 import { assign, updateUdm } from './algorithms/skmeans';
-import { errorReply, HeaderParams, toMatrix, type HeaderReader } from './core';
+import { errorReply, fdhopeStep2Reply, HeaderParams, toMatrix, type HeaderReader } from './core';
 import { createNncRoutes } from './nnc';
 import { CLASSIFY_HEADERS } from './classify';
 
@@ -213,17 +213,7 @@ export function createPqcRoutes(store: ObjectStore, opts: PqcRouteOptions = {}) 
     if (!fdhope) {
       return empty(204, { [H.CLUSTERING_STATUS]: String(ClusteringStatus.WORK_IN_PROGRESS), [H.END_TIME]: String(endTime), [H.SERVICE_TIME]: String(serviceTime) });
     }
-    return json(
-      200,
-      { end_time: endTime, service_time: serviceTime, encrypted_udm_shape: pythonShape(updated.shape), encrypted_udm_dtype: udmDtype },
-      {
-        [H.CLUSTERING_STATUS]: String(ClusteringStatus.WORK_IN_PROGRESS),
-        [H.ENCRYPTED_UDM_DTYPE]: udmDtype,
-        [H.ENCRYPTED_UDM_SHAPE]: pythonShape(updated.shape),
-        [H.END_TIME]: String(endTime),
-        [H.SERVICE_TIME]: String(serviceTime),
-      },
-    );
+    return fdhopeStep2Reply(updated.shape, udmDtype, endTime, serviceTime);
   }
 
   async function kmeansRoute(h: HeaderReader, fdhope: boolean): Promise<Reply> {

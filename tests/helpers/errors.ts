@@ -13,3 +13,14 @@ export function expectAppError(f: () => unknown, code: string, mentions?: string
   expect((caught as AppError).code).toBe(code);
   if (mentions) expect((caught as AppError).message).toContain(mentions);
 }
+
+/** The AppError a promise rejects with (fails the test when it resolves or rejects otherwise). */
+export async function rejection(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  throw new Error('expected the promise to reject');
+}

@@ -19,7 +19,6 @@ import { kmeansManhattan, nncLabels } from '@/lib/data/kmeans';
 import type { Matrix } from '@/lib/data/matrix';
 import { adjustedRandIndex } from '@/lib/data/metrics';
 import { defaultThreshold, dm } from '@/lib/data/udm';
-import { AppError } from '@/lib/errors';
 import { runClassificationJob } from '@/lib/rory/classify-runner';
 import { ckksKeysId } from '@/lib/rory/ckks-custody';
 import { newJobId, matrixId } from '@/lib/rory/ids';
@@ -36,6 +35,7 @@ import { listen, route } from '@/server/common/http';
 import { createManager } from '@/server/manager';
 import { createPqcRoutes } from '@/server/worker/pqc';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
+import { rejection } from '../helpers/errors';
 
 let cloud: LocalCloud;
 let dataDir: string;
@@ -79,15 +79,6 @@ function job(algorithm: KmeansAlgorithm, dataset: string, data: Matrix, k: numbe
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected the job to fail');
-}
 
 const reference = kmeansReference();
 const plainLabels = (d: Matrix, k: number) => kmeansManhattan(d, k, { maxIterations: 100, tolerance: 1e-6 }).labels;

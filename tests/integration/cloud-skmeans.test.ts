@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '@/lib/errors';
 import { seededRandomBytes } from '@/lib/crypto/random';
 import { matrix, type Matrix } from '@/lib/data/matrix';
 import { kmeansManhattan } from '@/lib/data/kmeans';
@@ -26,6 +25,7 @@ import { listen, route } from '@/server/common/http';
 import { createManager } from '@/server/manager';
 import { createWorkerCore } from '@/server/worker/core';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
+import { rejection } from '../helpers/errors';
 import { adjustedRandIndex } from '@/lib/data/metrics';
 
 let cloud: LocalCloud;
@@ -69,15 +69,6 @@ function job(algorithm: 'SKMEANS' | 'DBSKMEANS', dataset: string, data: Matrix, 
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected the job to fail');
-}
 
 const reference = kmeansReference();
 

@@ -6,7 +6,6 @@
  * guard, approval denial, abort).
  */
 import { describe, expect, it } from 'vitest';
-import { AppError } from '@/lib/errors';
 import { seededRandomBytes } from '@/lib/crypto/random';
 import { matrix, type Matrix } from '@/lib/data/matrix';
 import * as skmeans from '@/lib/rory/algorithms/skmeans';
@@ -21,6 +20,7 @@ import { createWorkerCore } from '@/server/worker/core';
 import { MemoryStore } from '../helpers/memory-store';
 import { inProcessWorkerFetch, type CoreRoute } from '../helpers/in-process-worker';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
+import { rejection } from '../helpers/errors';
 import { adjustedRandIndex } from '@/lib/data/metrics';
 
 // ---------------------------------------------------------------------------------------------
@@ -266,15 +266,6 @@ function job(algorithm: 'SKMEANS' | 'DBSKMEANS', data: Matrix, k: number, extra:
   };
 }
 
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected the job to fail');
-}
 
 const reference = kmeansReference();
 
