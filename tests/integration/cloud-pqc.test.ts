@@ -31,10 +31,10 @@ import { createWorkerClient } from '@/lib/rory/worker-client';
 import type { ApprovalDecision, ApprovalRequest, KmeansAlgorithm } from '@/lib/rory/algorithms/interactive-kmeans';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import { startLocalCloud, type LocalCloud } from '@/server/cloud';
-import { listen, route } from '@/server/common/http';
-import { createManager } from '@/server/manager';
+import { route } from '@/server/common/http';
 import { createPqcRoutes } from '@/server/worker/pqc';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
+import { startRogueWorker } from '../helpers/rogue-worker';
 import { rejection } from '../helpers/errors';
 
 let cloud: LocalCloud;
@@ -171,24 +171,16 @@ describe('a lying PQC worker', () => {
   async function liar(tamper: (items: Uint8Array[]) => Promise<Uint8Array[]>) {
     const liarStore = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: cloud.routerPort, protocol: 'http' }], bucket: cloud.bucket });
     const pqc = createPqcRoutes(liarStore);
-    const server = await listen(
-      [
-        route('POST', '/clustering/pqc/skmeans', async (ctx) => {
-          const reply = await pqc.skmeans((n) => ctx.header(n));
-          if (ctx.header('Step-Index') === '1' && reply.status === 200) {
-            const key = `${ctx.header('Plaintext-Matrix-Id')}encryptedshiftmatrix`;
-            await liarStore.putBytesList(key, await tamper(await liarStore.getBytesList(key)));
-          }
-          return reply;
-        }),
-      ],
-      0,
-      '127.0.0.1',
-    );
-    const manager = await createManager();
-    const reg = await fetch(`${manager.url}/workers/started`, { method: 'POST', headers: { 'Worker-Id': 'liar', 'Worker-Port': String(server.port), 'Worker-Host': '127.0.0.1' } });
-    expect(reg.status).toBe(204);
-    return { managerUrl: manager.url, close: async () => (await manager.close(), await server.close()) };
+    return startRogueWorker([
+      route('POST', '/clustering/pqc/skmeans', async (ctx) => {
+        const reply = await pqc.skmeans((n) => ctx.header(n));
+        if (ctx.header('Step-Index') === '1' && reply.status === 200) {
+          const key = `${ctx.header('Plaintext-Matrix-Id')}encryptedshiftmatrix`;
+          await liarStore.putBytesList(key, await tamper(await liarStore.getBytesList(key)));
+        }
+        return reply;
+      }),
+    ]);
   }
 
   const cases: [string, (items: Uint8Array[]) => Promise<Uint8Array[]>][] = [

@@ -21,10 +21,10 @@ import { createWorkerClient } from '@/lib/rory/worker-client';
 import { runKmeansJob, type JobLogEvent, type KmeansJob, type RunnerDeps } from '@/lib/rory/runner';
 import type { ApprovalDecision, ApprovalRequest } from '@/lib/rory/algorithms/interactive-kmeans';
 import { startLocalCloud, type LocalCloud } from '@/server/cloud';
-import { listen, route } from '@/server/common/http';
-import { createManager } from '@/server/manager';
+import { route } from '@/server/common/http';
 import { createWorkerCore } from '@/server/worker/core';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
+import { startRogueWorker } from '../helpers/rogue-worker';
 import { rejection } from '../helpers/errors';
 import { adjustedRandIndex } from '@/lib/data/metrics';
 
@@ -155,26 +155,18 @@ describe('a lying worker', () => {
   async function liar(tamper: (m: Matrix) => Matrix) {
     const liarStore = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: cloud.routerPort, protocol: 'http' }], bucket: cloud.bucket });
     const core = createWorkerCore({ store: liarStore });
-    const server = await listen(
-      [
-        route('POST', '/clustering/skmeans', async (ctx) => {
-          const reply = await core.skmeans((n) => ctx.header(n));
-          if (ctx.header('Step-Index') === '1' && reply.status === 200) {
-            const key = `${ctx.header('Plaintext-Matrix-Id')}encryptedshiftmatrix`;
-            const nd = await liarStore.getNdarray(key);
-            const bad = tamper(matrix(nd.data as Float64Array, nd.shape));
-            await liarStore.putNdarray(key, { dtype: 'float64', shape: bad.shape, data: bad.data });
-          }
-          return reply;
-        }),
-      ],
-      0,
-      '127.0.0.1',
-    );
-    const manager = await createManager();
-    const reg = await fetch(`${manager.url}/workers/started`, { method: 'POST', headers: { 'Worker-Id': 'liar', 'Worker-Port': String(server.port), 'Worker-Host': '127.0.0.1' } });
-    expect(reg.status).toBe(204);
-    return { managerUrl: manager.url, close: async () => (await manager.close(), await server.close()) };
+    return startRogueWorker([
+      route('POST', '/clustering/skmeans', async (ctx) => {
+        const reply = await core.skmeans((n) => ctx.header(n));
+        if (ctx.header('Step-Index') === '1' && reply.status === 200) {
+          const key = `${ctx.header('Plaintext-Matrix-Id')}encryptedshiftmatrix`;
+          const nd = await liarStore.getNdarray(key);
+          const bad = tamper(matrix(nd.data as Float64Array, nd.shape));
+          await liarStore.putNdarray(key, { dtype: 'float64', shape: bad.shape, data: bad.data });
+        }
+        return reply;
+      }),
+    ]);
   }
 
   const tampers: [string, (m: Matrix) => Matrix][] = [
