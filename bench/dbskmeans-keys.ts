@@ -32,9 +32,8 @@ function replay(D: Matrix, k: number, maxIterations = 10): { labels: Int32Array;
   fdhope.encryptInto(key, U.data, eu, 1e-8);
   let udm = matrix(eu, U.shape);
   let prev = D.data.slice(0, k * a);
-  let labels: Int32Array = new Int32Array(n);
   for (let round = 1; ; round++) {
-    labels = assign(udm, k);
+    const labels = assign(udm, k);
     const sums = new Float64Array(k * a);
     const counts = new Float64Array(k);
     for (let x = 0; x < n; x++) {
