@@ -5,6 +5,7 @@
  * in-process engine (chunks run one after another, yielding to the event loop in between).
  */
 import { AppError, toAppError } from '@/lib/errors';
+import type { CkksPublicBundle } from '@/lib/crypto/ckks';
 
 /** Liu/FDHOPE values per chunk: large enough to amortise messaging, small enough for progress and abort. */
 export const LIU_CHUNK = { minRows: 4096, maxRows: 32768 } as const;
@@ -103,4 +104,11 @@ export function keyHandle(anchor: Uint8Array, prefix: 'pk' | 'sk'): string {
     handles.set(anchor, h);
   }
   return h;
+}
+
+/** `{ publicBundle, secretKey? }` from either key form `ckksEncryptRows` accepts (bundle or secret material). */
+export function ckksMaterialOf(
+  keys: CkksPublicBundle | { readonly publicBundle: CkksPublicBundle; readonly secretKey: Uint8Array },
+): { publicBundle: CkksPublicBundle; secretKey?: Uint8Array } {
+  return 'publicBundle' in keys && 'secretKey' in keys ? { publicBundle: keys.publicBundle, secretKey: keys.secretKey } : { publicBundle: keys as CkksPublicBundle };
 }

@@ -16,7 +16,7 @@ import { proxy, transfer } from 'comlink';
 import { DEFAULT_SETTINGS } from '@/lib/config';
 import { AppError, toAppError } from '@/lib/errors';
 import type { CkksPublicBundle } from '@/lib/crypto/ckks';
-import { CKKS_CHUNK, KEY_NOT_LOADED, LIU_CHUNK, keyHandle, planChunks, runChunks } from './chunks';
+import { CKKS_CHUNK, KEY_NOT_LOADED, LIU_CHUNK, ckksMaterialOf, keyHandle, planChunks, runChunks } from './chunks';
 import type { CryptoWorkerApi } from './crypto.worker';
 import type { CallOptions, CkksSecretMaterial, CryptoEngine } from './engine';
 import { WorkerPool, type PooledWorker } from './pool';
@@ -114,15 +114,16 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
         return w.remote.fdhopeKeygen(transfer(copy, [copy.buffer]));
       }),
 
-    async ckksEncryptRows(bundle, rows, cols, opts = {}) {
+    async ckksEncryptRows(keys, rows, cols, opts = {}) {
       if (!Number.isInteger(cols) || cols < 1 || rows.length % cols !== 0) {
         throw new AppError('SHAPE_MISMATCH', `a matrix of ${rows.length} values cannot have ${cols} columns`);
       }
       const n = rows.length / cols;
-      const handle = keyHandle(bundle.publicKey, 'pk');
+      const material = ckksMaterialOf(keys);
+      const handle = material.secretKey ? keyHandle(material.secretKey, 'sk') : keyHandle(material.publicBundle.publicKey, 'pk');
       const out: Uint8Array[] = new Array(n);
       await fanOut(n, CKKS_CHUNK, opts, (w, from, to) =>
-        withCkksKey(w, handle, { publicBundle: bundle }, async () => {
+        withCkksKey(w, handle, material, async () => {
           const part = rows.slice(from * cols, to * cols);
           const cts = await w.remote.ckksEncryptRows(handle, transfer(part, [part.buffer]), cols);
           cts.forEach((c, i) => (out[from + i] = c));

@@ -21,7 +21,7 @@ import { AppError } from '@/lib/errors';
 import type { CkksKeySetBytes, CkksParams, CkksPublicBundle } from '@/lib/crypto/ckks';
 import type { FdhopeKey } from '@/lib/crypto/fdhope';
 import type { LiuRoundOptions, LiuSecretKey } from '@/lib/crypto/liu';
-import { CKKS_CHUNK, LIU_CHUNK, keyHandle, planChunks, runChunks, yieldToEventLoop, type Progress } from './chunks';
+import { CKKS_CHUNK, LIU_CHUNK, ckksMaterialOf, keyHandle, planChunks, runChunks, yieldToEventLoop, type Progress } from './chunks';
 import * as ops from './ops';
 import type { CkksKeySetInfo } from './ops';
 
@@ -65,8 +65,11 @@ export interface CryptoEngine {
   fdhopeEncrypt(key: FdhopeKey, plain: Float64Array, sens: number, opts?: CallOptions): Promise<Float64Array>;
   /** Fits an FDHOPE key to the values it will encrypt (a UDM or DM, flattened). */
   fdhopeKeygen(values: Float64Array, opts?: CallOptions): Promise<FdhopeKey>;
-  /** Encrypts each row of an n×`cols` matrix with the public key: n ciphertexts. */
-  ckksEncryptRows(bundle: CkksPublicBundle, rows: Float64Array, cols: number, opts?: CallOptions): Promise<Uint8Array[]>;
+  /**
+   * Encrypts each row of an n×`cols` matrix: n ciphertexts. With a public bundle, public-key
+   * encryption; with the secret material, seeded symmetric encryption (half the bytes).
+   */
+  ckksEncryptRows(keys: CkksPublicBundle | CkksSecretMaterial, rows: Float64Array, cols: number, opts?: CallOptions): Promise<Uint8Array[]>;
   /** Decrypts ciphertexts, keeping the first `take` slots of each: an n×take matrix, flat. */
   ckksDecryptRows(material: CkksSecretMaterial, ciphertexts: readonly Uint8Array[], take: number, opts?: CallOptions): Promise<Float64Array>;
   /** Opens a CKKS key set (e.g. imported Pyfhel files), checks that its keys belong together and describes it. */
@@ -129,10 +132,11 @@ export function createInlineCryptoEngine(): CryptoEngine {
       checkAborted(opts.signal);
       return ops.fdhopeKeygen(values);
     },
-    async ckksEncryptRows(bundle, rows, cols, opts = {}) {
+    async ckksEncryptRows(keys, rows, cols, opts = {}) {
       const n = ops.rowCount(rows.length, cols);
-      const handle = keyHandle(bundle.publicKey, 'pk');
-      await ops.ckksLoad(state, handle, { publicBundle: bundle });
+      const material = ckksMaterialOf(keys);
+      const handle = material.secretKey ? keyHandle(material.secretKey, 'sk') : keyHandle(material.publicBundle.publicKey, 'pk');
+      await ops.ckksLoad(state, handle, material);
       const out: Uint8Array[] = new Array(n);
       await chunked(n, CKKS_CHUNK, opts, (from, to) => {
         ops.ckksEncryptRows(state, handle, rows.subarray(from * cols, to * cols), cols).forEach((c, i) => (out[from + i] = c));

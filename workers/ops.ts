@@ -103,11 +103,13 @@ export async function ckksLoad(
   }
 }
 
+/** One ciphertext per row; with the secret key loaded, seeded symmetric ciphertexts (half the size). */
 export function ckksEncryptRows(state: OpsState, handle: string, rows: Float64Array, cols: number): Uint8Array[] {
   const keys = loaded(state, handle);
   const n = rowCount(rows.length, cols);
+  const symmetric = keys.hasSecretKey;
   const out: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) out.push(keys.encryptRow(rows.subarray(i * cols, (i + 1) * cols)));
+  for (let i = 0; i < n; i++) out.push(keys.encryptRow(rows.subarray(i * cols, (i + 1) * cols), { symmetric }));
   return out;
 }
 

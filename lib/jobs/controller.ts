@@ -517,7 +517,8 @@ export class JobController {
     return {
       publicBundle: material.publicBundle,
       slots: c.record.params.polyModulusDegree / 2,
-      encryptRows: (m, o) => engine.ckksEncryptRows(material.publicBundle, m.data, m.shape[1], { signal: o?.signal, onProgress: (p) => (o?.onProgress ?? progress)(p) }),
+      // With the secret material the engine encrypts symmetrically: seeded ciphertexts, half the upload.
+      encryptRows: (m, o) => engine.ckksEncryptRows(material, m.data, m.shape[1], { signal: o?.signal, onProgress: (p) => (o?.onProgress ?? progress)(p) }),
       decryptRows: async (cts, take, o) => matrix(await engine.ckksDecryptRows(material, cts, take, { signal: o?.signal }), [cts.length, take]),
     };
   }

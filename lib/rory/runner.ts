@@ -370,7 +370,8 @@ export async function runKmeansJob(job: KmeansJob, deps: RunnerDeps): Promise<Km
           emit('LOCAL.READ', t, { detail: { shape: pythonShape(data.shape) } });
           t = now();
           if (pqc && ckks) {
-            const rows = await ckks.encryptRows(data, { signal, onProgress: (p) => progress({ ballId: 'encrypt', doneBytes: p.done, totalBytes: p.total, doneChunks: p.done, totalChunks: p.total }) });
+            // Progress of the encryption is the provider's to report (the app shows it as "Encryption").
+            const rows = await ckks.encryptRows(data, opt);
             if (rows.length !== n) throw new AppError('CRYPTO_FAILURE', `CKKS encryption returned ${rows.length} ciphertexts for ${n} rows`);
             cipherLists.set('encryptedMatrix', rows);
             cipherLists.set('initsm', await ckks.encryptRows(matrix(new Float64Array(k * a), [k, a]), opt));

@@ -191,6 +191,28 @@ describe('encrypt / decrypt rows (§5.2, §5.4)', () => {
     }
   });
 
+  it('symmetric (secret-key) encryption writes seeded ciphertexts of about half the size that decrypt and evaluate like public-key ones', () => {
+    const v = uniformVector(7, 8, -50, 50);
+    const pub = keys.encryptRow(v);
+    const sym = keys.encryptRow(v, { symmetric: true });
+    expect(sym.length).toBeLessThan(pub.length * 0.55);
+    expect(sym.length).toBeGreaterThan(pub.length * 0.45);
+    expectClose(keys.decryptVector(sym).subarray(0, 8), v);
+    // The worker (public material only) loads seeded ciphertexts and computes with them.
+    const sum = worker.scoped(() => worker.save(worker.multiplyPlain(worker.add(worker.load(sym), worker.load(pub)), 0.5)));
+    expectClose(keys.decryptVector(sum).subarray(0, 8), v);
+    expect(Buffer.compare(Buffer.from(sym), Buffer.from(keys.encryptRow(v, { symmetric: true })))).not.toBe(0);
+  });
+
+  it('symmetric encryption needs the secret key', async () => {
+    const pubOnly = await ckks.openKeySet(keys.publicBundle());
+    try {
+      expect(() => pubOnly.encryptRow(A, { symmetric: true })).toThrow(AppError);
+    } finally {
+      pubOnly.dispose();
+    }
+  });
+
   it('is randomized: two encryptions of the same row differ', () => {
     const a = keys.encryptRow(A);
     const b = keys.encryptRow(A);

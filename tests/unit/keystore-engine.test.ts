@@ -78,6 +78,16 @@ describe('inline crypto engine', () => {
     [0.5, -1.25, 2.0, 3.75, -4.5].forEach((v, i) => expect(Math.abs(row0[i] - v)).toBeLessThan(1e-6));
   });
 
+  it('CKKS: given the secret material, encrypts symmetrically (seeded: about half the bytes) and decrypts the same', async () => {
+    const m = await pyfhelMaterial();
+    const rows = Float64Array.from([0.5, -1.25, 2, 10, 0, -0.001]);
+    const pub = await engine.ckksEncryptRows(m.publicBundle, rows, 3);
+    const sym = await engine.ckksEncryptRows(m, rows, 3);
+    for (let i = 0; i < 2; i++) expect(sym[i].length).toBeLessThan(pub[i].length * 0.55);
+    const back = await engine.ckksDecryptRows(m, sym, 3);
+    for (let i = 0; i < rows.length; i++) expect(Math.abs(back[i] - rows[i])).toBeLessThan(1e-6);
+  });
+
   it('imports upstream key files after checking them, and refuses a secret key of another key set', async () => {
     const store = createMemoryKeyStore();
     const m = await pyfhelMaterial();

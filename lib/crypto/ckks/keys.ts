@@ -66,6 +66,12 @@ export interface CkksSerializeOptions {
 export interface CkksEncryptOptions {
   /** SEAL compression of the ciphertext. Default 'none' (what Pyfhel's `to_bytes()` writes). */
   readonly compression?: CkksCompression;
+  /**
+   * Encrypt with the secret key (needs one) and serialize the ciphertext *seeded*: its second
+   * polynomial is replaced by the 64-byte seed it was drawn from, so it is half the size. Any SEAL
+   * 4 reader (Pyfhel, a worker) expands the seed on load. Default false (public-key encryption).
+   */
+  readonly symmetric?: boolean;
 }
 
 /** Key of the SEAL key objects of a key set; used by evaluator.ts only (not re-exported). */
@@ -83,6 +89,7 @@ export class CkksKeySet {
   #relinKeys: RelinKeys | undefined;
   #galoisKeys: GaloisKeys | undefined;
   #encryptor: Encryptor | undefined;
+  #symmetricEncryptor: Encryptor | undefined;
   #decryptor: Decryptor | undefined;
 
   private constructor(context: CkksContext, ownsContext: boolean) {
@@ -200,6 +207,15 @@ export class CkksKeySet {
     const compression = options.compression ?? 'none';
     compressionCode(compression);
     const { seal, encoder } = this.context[NATIVE];
+    if (options.symmetric) {
+      const encryptor = this.#getSymmetricEncryptor();
+      return scope((s) => {
+        const pt = s.track(new seal.Plaintext());
+        encoder.encode(values, this.context.scale, pt);
+        const seeded = s.track(encryptor.encryptSymmetricSerializable(pt));
+        return seeded.saveToArray(seal.ComprModeType[compression]) as Uint8Array;
+      }, 'encrypt');
+    }
     const encryptor = this.#getEncryptor();
     return scope((s) => {
       const pt = s.track(new seal.Plaintext());
@@ -255,7 +271,7 @@ export class CkksKeySet {
   dispose(): void {
     this.#owned.dispose();
     this.#publicKey = this.#secretKey = this.#relinKeys = this.#galoisKeys = undefined;
-    this.#encryptor = this.#decryptor = undefined;
+    this.#encryptor = this.#symmetricEncryptor = this.#decryptor = undefined;
     if (this.#ownsContext) this.context.dispose();
   }
 
@@ -301,6 +317,17 @@ export class CkksKeySet {
       this.#encryptor = this.#owned.track(guard('create encryptor', () => new seal.Encryptor(context, pk)));
     }
     return this.#encryptor;
+  }
+
+  #getSymmetricEncryptor(): Encryptor {
+    const pk = this.#pk();
+    const sk = this.#secretKey;
+    if (sk === undefined) throw missingKey('secret key', 'encrypt symmetrically');
+    if (this.#symmetricEncryptor === undefined) {
+      const { seal, context } = this.context[NATIVE];
+      this.#symmetricEncryptor = this.#owned.track(guard('create encryptor', () => new seal.Encryptor(context, pk, sk)));
+    }
+    return this.#symmetricEncryptor;
   }
 
   #getDecryptor(operation: string): Decryptor {
