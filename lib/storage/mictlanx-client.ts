@@ -626,6 +626,13 @@ export class MictlanxClient implements ObjectStore {
    * Returns the chunks in index order.
    * @throws StorageError STORAGE_NOT_FOUND (no chunk 0), AppError STORAGE_INTEGRITY naming the ball
    */
+  async fullChecksum(ballId: string, opts: { signal?: AbortSignal } = {}): Promise<string | undefined> {
+    assertKeyId(ballId, 'ball id');
+    const md0 = await this.chunkMetadata(`${ballId}_0`, { op: 'read', ballId }, opts.signal);
+    const sum = md0?.tags.full_checksum;
+    return typeof sum === 'string' && sum !== '' ? sum : undefined;
+  }
+
   async readBall(ballId: string, opts: GetOptions = {}): Promise<StoredChunk[]> {
     assertKeyId(ballId, 'ball id');
     const ctx: OpContext = { op: 'read', ballId };

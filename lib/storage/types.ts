@@ -93,6 +93,12 @@ export interface ObjectStore {
   deleteBall(ballId: string, opts?: { signal?: AbortSignal }): Promise<number>;
   /** Whether chunk 0 of the ball exists. */
   exists(ballId: string, opts?: { signal?: AbortSignal }): Promise<boolean>;
+  /**
+   * The `full_checksum` tag of the ball (SHA-256 of all its payloads; reads verify data against
+   * it), from one metadata request, or undefined when the ball does not exist. Optional: lets a
+   * reader reuse what it already read and verified.
+   */
+  fullChecksum?(ballId: string, opts?: { signal?: AbortSignal }): Promise<string | undefined>;
 }
 
 /**

@@ -12,7 +12,8 @@
  * - `POST /classification/pqc/sknn/predict`: packed squared distances (x_i − M_b)², then labels.
  *
  * D4: the evaluator is built from the public objects named by `Ckks-Keys-Id` (verified against
- * their digest); this worker never reads a secret key. Evaluators are cached per id (LRU of 4).
+ * their digest); this worker never reads a secret key. Evaluators are cached per id (LRU of 4),
+ * and the CKKS dataset between rounds while its `full_checksum` is unchanged (`CiphertextCache`).
  * Status codes as upstream: step 1 failures 500 (missing Num-Chunks 503), step 2 failures 503;
  * our `Ckks-Keys-Id` problems are 400. Errors carry `Error-Message`.
  */
@@ -34,6 +35,63 @@ const epochSeconds = () => Date.now() / 1000;
 
 export interface PqcRouteOptions {
   readonly log?: (line: string) => void;
+  /** Bytes of immutable inputs (the CKKS dataset) kept between rounds; default 512 MiB, 0 = off. */
+  readonly cacheBytes?: number;
+}
+
+/**
+ * Ciphertext lists read before, by ball id, valid while the ball's `full_checksum` is unchanged.
+ * The dataset `encrypted{P}` is read every round; with the cache only its metadata is. Content is
+ * verified against the checksum when first read, so a hit returns exactly the stored bytes.
+ */
+export class CiphertextCache {
+  readonly #entries = new Map<string, { sum: string; items: Uint8Array[]; bytes: number }>();
+  #bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly budget: number,
+  ) {}
+
+  async getBytesList(key: string): Promise<Uint8Array[]> {
+    const sumOf = this.store.fullChecksum?.bind(this.store);
+    const before = this.budget > 0 && sumOf ? await sumOf(key) : undefined;
+    const hit = before === undefined ? undefined : this.#entries.get(key);
+    if (hit && hit.sum === before) {
+      this.hits++;
+      this.#entries.delete(key); // most recently used last
+      this.#entries.set(key, hit);
+      return hit.items;
+    }
+    this.misses++;
+    const items = await this.store.getBytesList(key, { force: true });
+    const bytes = items.reduce((s, b) => s + b.length, 0);
+    // Cache only when the ball did not change while it was read.
+    if (before !== undefined && sumOf && bytes <= this.budget && (await sumOf(key)) === before) {
+      this.#drop(key);
+      this.#entries.set(key, { sum: before, items, bytes });
+      this.#bytes += bytes;
+      for (const [k] of this.#entries) {
+        if (this.#bytes <= this.budget) break;
+        this.#drop(k);
+      }
+    }
+    return items;
+  }
+
+  #drop(key: string): void {
+    const e = this.#entries.get(key);
+    if (!e) return;
+    this.#bytes -= e.bytes;
+    this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#bytes = 0;
+  }
 }
 
 function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
@@ -49,6 +107,7 @@ function nd(m: Matrix): NdArray<'float64'> {
 export function createPqcRoutes(store: ObjectStore, opts: PqcRouteOptions = {}) {
   const log = opts.log ?? (() => {});
   const evaluators = new Map<string, Promise<ckks.CkksEvaluator>>();
+  const cache = new CiphertextCache(store, opts.cacheBytes ?? 512 * 1024 * 1024);
   const nnc = createNncRoutes(store);
 
   /** The evaluator of the public objects named by `Ckks-Keys-Id` (400 when absent or not verifiable). */
@@ -108,7 +167,7 @@ export function createPqcRoutes(store: ObjectStore, opts: PqcRouteOptions = {}) 
 
     const udmKey = fdhope ? keys.encryptedUdm(p) : keys.udm(p);
     const [records, udm, prev] = await Promise.all([
-      store.getBytesList(encId, { force: true }),
+      cache.getBytesList(encId),
       getMatrix(udmKey, 'UDM'),
       status === ClusteringStatus.START ? Promise.resolve(undefined) : store.getBytesList(keys.centj(p), { force: true }),
     ]);
@@ -318,10 +377,11 @@ export function createPqcRoutes(store: ObjectStore, opts: PqcRouteOptions = {}) 
       }
     },
 
-    /** Frees the cached evaluators. */
+    /** Frees the cached evaluators and ciphertexts. */
     dispose(): void {
       for (const p of evaluators.values()) p.then((e) => e.dispose(), () => undefined);
       evaluators.clear();
+      cache.clear();
     },
   };
 }

@@ -214,6 +214,16 @@ describe('local MictlanX router + client', () => {
       expect(await client.getBytesList('ctempty')).toEqual([]);
     });
 
+    it('fullChecksum is the full_checksum tag of the ball, changes with the content, and is undefined when absent', async () => {
+      await client.putBytesList('ctsum', [Uint8Array.of(1, 2, 3)]);
+      const first = await client.fullChecksum('ctsum');
+      expect(first).toMatch(/^[0-9a-f]{64}$/);
+      expect((await client.ballChunks('ctsum'))[0].tags.full_checksum).toBe(first);
+      await client.putBytesList('ctsum', [Uint8Array.of(1, 2, 4)]);
+      expect(await client.fullChecksum('ctsum')).not.toBe(first);
+      expect(await client.fullChecksum('ctnosuchball')).toBeUndefined();
+    });
+
     it('lists the bucket grouped by ball', async () => {
       const balls = await client.listBucket();
       const blob = balls.find((b) => b.ballId === 'blob0')!;

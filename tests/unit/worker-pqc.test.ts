@@ -8,7 +8,7 @@ import * as ckks from '@/lib/crypto/ckks';
 import { matrix } from '@/lib/data/matrix';
 import { udm } from '@/lib/data/udm';
 import { uploadCkksPublicKeys } from '@/lib/rory/ckks-custody';
-import { createPqcRoutes } from '@/server/worker/pqc';
+import { CiphertextCache, createPqcRoutes } from '@/server/worker/pqc';
 import { assign } from '@/server/worker/algorithms/skmeans';
 import { MemoryStore } from '../helpers/memory-store';
 
@@ -147,5 +147,50 @@ describe('SKNN-PQC', () => {
     expect(r2.body).toMatchObject({ label_vector: [0, 1] });
     await store.putNdarray('distancesindexMt', { dtype: 'int64', shape: [1, 2], data: BigInt64Array.from([2n, 7n]) });
     expect((await routes.sknn(reader({ 'Step-Index': '2', 'Model-Id': 'Mm', 'Records-Test-Id': 'Mt' }))).status).toBe(503);
+  });
+});
+
+describe('CiphertextCache (the CKKS dataset between rounds)', () => {
+  /** A memory store that versions each ball, as MictlanX's full_checksum does. */
+  class VersionedStore extends MemoryStore {
+    readonly versions = new Map<string, number>();
+    reads = 0;
+    override async putBytesList(ballId: string, items: readonly Uint8Array[], opts?: Parameters<MemoryStore['putBytesList']>[2]) {
+      this.versions.set(ballId, (this.versions.get(ballId) ?? 0) + 1);
+      return super.putBytesList(ballId, items, opts);
+    }
+    override async getBytesList(ballId: string, opts?: Parameters<MemoryStore['getBytesList']>[1]) {
+      this.reads++;
+      return super.getBytesList(ballId, opts);
+    }
+    async fullChecksum(ballId: string) {
+      const v = this.versions.get(ballId);
+      return v === undefined ? undefined : `v${v}`;
+    }
+  }
+
+  it('reuses a list while its checksum is unchanged, rereads after it changes, and respects its byte budget', async () => {
+    const s = new VersionedStore();
+    const a = [Uint8Array.of(1, 2, 3)];
+    await s.putBytesList('ball', a);
+    const cache = new CiphertextCache(s, 1024);
+    expect(await cache.getBytesList('ball')).toEqual(a);
+    expect(await cache.getBytesList('ball')).toEqual(a);
+    expect(s.reads).toBe(1);
+    expect([cache.hits, cache.misses]).toEqual([1, 1]);
+    const b = [Uint8Array.of(9)];
+    await s.putBytesList('ball', b);
+    expect(await cache.getBytesList('ball')).toEqual(b);
+    expect(s.reads).toBe(2);
+    // Larger than the budget: never cached.
+    await s.putBytesList('big', [new Uint8Array(2048)]);
+    await cache.getBytesList('big');
+    await cache.getBytesList('big');
+    expect(s.reads).toBe(4);
+    // Off (budget 0) or a store without checksums: always reads.
+    const off = new CiphertextCache(s, 0);
+    await off.getBytesList('ball');
+    await off.getBytesList('ball');
+    expect(s.reads).toBe(6);
   });
 });
