@@ -101,7 +101,7 @@ async function main(runs: number, dataset: string, k: number, only: readonly str
         const c = sum(events, CRYPTO);
         const t = sum(events, TRANSFER);
         const w = sum(events, WORKER);
-        const bytes = (name: string) => events.filter((e) => e.name === name).reduce((s2, e) => s2 + (typeof e.detail?.bytes === 'number' ? e.detail.bytes : 0), 0) / 1e6;
+        const bytes = (...names: string[]) => events.filter((e) => names.includes(e.name)).reduce((s2, e) => s2 + (typeof e.detail?.bytes === 'number' ? e.detail.bytes : 0), 0) / 1e6;
         rows.push([
           algorithm,
           iterations === undefined ? '-' : String(iterations),

@@ -24,6 +24,7 @@ import { assertJobAcknowledged, type LeakageAcknowledgement } from './leakage';
 import { CKKS_KEYS_ID_HEADER, uploadCkksPublicKeys } from './ckks-custody';
 import type { ManagerClient, WorkerAssignment } from './manager-client';
 import { looksLikeCiphertexts, type JobLogEvent, type RunnerCrypto } from './runner';
+import { byteSum } from './nnc-runner';
 import type { ApprovalDecision, ApprovalRequest } from './algorithms/interactive-kmeans';
 import { WORKER_TIMEOUT_MS, type WorkerClient, type WorkerReply } from './worker-client';
 
@@ -75,15 +76,17 @@ export async function runClassificationJob(job: ClassifyJob, deps: ClassifyDeps)
   if (job.modelLabels.length !== n) throw new AppError('SHAPE_MISMATCH', 'model labels', { userMessage: 'The training set needs one label per record (attach a labels file on the Datasets page).' });
   const numChunks = job.numChunks ?? 4;
   const t0 = Date.now();
-  const timed = async <T>(name: string, f: () => Promise<T> | T, detail?: Record<string, string | number | boolean>): Promise<T> => {
+  type Detail = Record<string, string | number | boolean>;
+  /** Runs `f` and logs it; `detail` may depend on the result (e.g. bytes read). */
+  const timed = async <T>(name: string, f: () => Promise<T> | T, detail?: Detail | ((r: T) => Detail)): Promise<T> => {
     if (deps.signal?.aborted) throw new AppError('ABORTED', 'aborted', { userMessage: 'The job was cancelled.' });
     const s = performance.now();
     const r = await f();
-    deps.onEvent?.({ name, at: Date.now(), durationMs: performance.now() - s, detail });
+    deps.onEvent?.({ name, at: Date.now(), durationMs: performance.now() - s, detail: typeof detail === 'function' ? detail(r) : detail });
     return r;
   };
   const put = (key: string, m: Matrix, chunks = numChunks, fullDtype = FLOAT64) =>
-    timed('PUT', () => deps.store.putNdarray(key, nd(m), { numChunks: chunks, tags: { full_shape: pythonShape(m.shape), full_dtype: fullDtype }, signal: deps.signal }), { key });
+    timed('PUT', () => deps.store.putNdarray(key, nd(m), { numChunks: chunks, tags: { full_shape: pythonShape(m.shape), full_dtype: fullDtype }, signal: deps.signal }), { key, bytes: m.data.byteLength });
   const labelsRow = matrix(Float64Array.from(job.modelLabels, Number), [1, n]);
   const labelsShape = pythonShape([1, n]);
   const timeoutMs = job.workerTimeoutMs ?? WORKER_TIMEOUT_MS;
@@ -124,7 +127,7 @@ export async function runClassificationJob(job: ClassifyJob, deps: ClassifyDeps)
   const expectedKey = `distances${testId}`;
   const body = json(r1, 'step 1');
   if (body.distances_id !== expectedKey) throw refused(`the worker named ${String(body.distances_id).slice(0, 80)} instead of ${expectedKey}`);
-  const dist = await timed('GET', () => deps.store.getNdarray(expectedKey, { force: true, signal: deps.signal }), { key: expectedKey });
+  const dist = await timed('GET', () => deps.store.getNdarray(expectedKey, { force: true, signal: deps.signal }), (d) => ({ key: expectedKey, bytes: d.data.byteLength }));
   // Decryption guard: only this job's distances, with the expected shape and finite values.
   if (dist.dtype !== 'float64' || dist.shape.join() !== [t, n, m].join()) throw refused(`${expectedKey} has shape ${pythonShape(dist.shape)}, expected ${pythonShape([t, n, m])}`);
   const dd = dist.data as Float64Array;
@@ -173,9 +176,9 @@ export async function runClassificationJob(job: ClassifyJob, deps: ClassifyDeps)
     }
     await put(`${modelId}labels`, labelsRow);
     const encModel = await timed('SEGMENT.ENCRYPT', () => ckks.encryptRows(matrix(blocks, [B, width]), { signal: deps.signal }), { what: 'model', ciphertexts: B });
-    await timed('PUT', () => deps.store.putBytesMatrix(`encrypted${modelId}`, encModel.map((c) => [c]), { numChunks, signal: deps.signal }), { key: `encrypted${modelId}` });
+    await timed('PUT', () => deps.store.putBytesMatrix(`encrypted${modelId}`, encModel.map((c) => [c]), { numChunks, signal: deps.signal }), { key: `encrypted${modelId}`, bytes: byteSum(encModel) });
     const encTest = await timed('SEGMENT.ENCRYPT', () => ckks.encryptRows(matrix(reps, [t, width]), { signal: deps.signal }), { what: 'test', ciphertexts: t });
-    await timed('PUT', () => deps.store.putBytesMatrix(`encrypted${testId}`, encTest.map((c) => [c]), { numChunks, signal: deps.signal }), { key: `encrypted${testId}` });
+    await timed('PUT', () => deps.store.putBytesMatrix(`encrypted${testId}`, encTest.map((c) => [c]), { numChunks, signal: deps.signal }), { key: `encrypted${testId}`, bytes: byteSum(encTest) });
     const { id: ckksKeysId } = await timed('PUT', () => uploadCkksPublicKeys(deps.store, ckks.publicBundle, { signal: deps.signal }), { key: 'CKKS public keys' });
     const assignment = await timed('GET.WORKER', () => deps.manager.getWorker('SKNN_PQC_PREDICT', { signal: deps.signal, matrixId: modelId }));
     const worker = deps.workerClientFactory(assignment);
@@ -195,7 +198,7 @@ export async function runClassificationJob(job: ClassifyJob, deps: ClassifyDeps)
     const expectedKey = `distances${testId}`;
     const body = json(r1, 'step 1');
     if (body.distances_id !== expectedKey) throw refused(`the worker named ${String(body.distances_id).slice(0, 80)} instead of ${expectedKey}`);
-    const dist = await timed('GET', () => deps.store.getBytesMatrix(expectedKey, { force: true, signal: deps.signal }), { key: expectedKey });
+    const dist = await timed('GET', () => deps.store.getBytesMatrix(expectedKey, { force: true, signal: deps.signal }), (d) => ({ key: expectedKey, bytes: byteSum(d.flat()) }));
     // Decryption guard: this job's distances, t rows of B ciphertexts each.
     if (dist.length !== t || dist.some((row) => row.length !== B)) throw refused(`${expectedKey} is not ${t} rows of ${B} ciphertexts`);
     const flat = dist.flat();

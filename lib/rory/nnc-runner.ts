@@ -81,7 +81,7 @@ export async function runNncJob(job: NncJob, deps: NncDeps): Promise<NncResult> 
     return r;
   };
   const put = (key: string, m: Matrix, fullShape: readonly number[], fullDtype: string) =>
-    step('PUT', () => deps.store.putNdarray(key, nd(m), { numChunks, tags: { full_shape: pythonShape(fullShape), full_dtype: fullDtype }, signal: deps.signal }), { key });
+    step('PUT', () => deps.store.putNdarray(key, nd(m), { numChunks, tags: { full_shape: pythonShape(fullShape), full_dtype: fullDtype }, signal: deps.signal }), { key, bytes: m.data.byteLength });
 
   const dmPlain = await step('DM.GENERATION', () => distanceMatrix(job.data), { shape: pythonShape([n, n]) });
   const threshold = job.threshold === undefined || job.threshold === -1 ? defaultThreshold(dmPlain) : job.threshold;
@@ -99,7 +99,7 @@ export async function runNncJob(job: NncJob, deps: NncDeps): Promise<NncResult> 
       if (!ckks) throw new AppError('INVALID_KEY', 'a CKKS key set is required', { userMessage: 'This algorithm needs a CKKS key set. Create or import one on the Keys page.' });
       if (a > ckks.slots) throw new AppError('SHAPE_MISMATCH', 'too many attributes', { userMessage: `The dataset has ${a} attributes but a CKKS ciphertext of this key set holds ${ckks.slots}.` });
       const rows = await step('SEGMENT.ENCRYPT', () => ckks.encryptRows(job.data, { signal: deps.signal }), { scheme: 'ckks' });
-      await step('PUT', () => deps.store.putBytesList(keys.encryptedMatrix(p), rows, { numChunks, signal: deps.signal }), { key: keys.encryptedMatrix(p) });
+      await step('PUT', () => deps.store.putBytesList(keys.encryptedMatrix(p), rows, { numChunks, signal: deps.signal }), { key: keys.encryptedMatrix(p), bytes: byteSum(rows) });
       shapeHeaders = { [H.ENCRYPTED_MATRIX_SHAPE]: pythonShape([n, a]), [H.ENCRYPTED_MATRIX_DTYPE]: ENCRYPTED_MATRIX_DTYPE };
     } else {
       const enc = await step('SEGMENT.ENCRYPT', () => deps.crypto.liuEncryptMatrix(job.data, { signal: deps.signal }));
@@ -148,6 +148,11 @@ export async function runNncJob(job: NncJob, deps: NncDeps): Promise<NncResult> 
   const clusters = new Set(labels).size;
   deps.onEvent?.({ name: 'COMPLETED', at: Date.now(), durationMs: Date.now() - t0, detail: { clusters } });
   return { labels, clusters, threshold, workerId: assignment.workerId, timings, totalMs: Date.now() - t0 };
+}
+
+/** Total bytes of a list of serialized ciphertexts (for the event log). */
+export function byteSum(items: readonly Uint8Array[]): number {
+  return items.reduce((s, b) => s + b.length, 0);
 }
 
 function nd(m: Matrix): NdArray<'float64'> {
@@ -201,7 +206,7 @@ export async function runPlainKmeansJob(job: PlainKmeansJob, deps: Omit<NncDeps,
     deps.onEvent?.({ name, at: Date.now(), durationMs: performance.now() - t, detail });
     return r;
   };
-  await timed('PUT', () => deps.store.putBlob(job.matrixId, nd(job.data), { signal: deps.signal }), { key: job.matrixId });
+  await timed('PUT', () => deps.store.putBlob(job.matrixId, nd(job.data), { signal: deps.signal }), { key: job.matrixId, bytes: job.data.data.byteLength });
   const assignment = await timed('GET.WORKER', () => deps.manager.getWorker('KMEANS', { signal: deps.signal }));
   const worker = deps.workerClientFactory(assignment);
   const reply = await timed('RUN1', () =>
