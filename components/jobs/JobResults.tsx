@@ -95,7 +95,7 @@ export function JobResults({ job }: { job: JobRecord }) {
       {r.verified && (
         <div className="mb-4">
           <Alert tone={r.verified.ok ? 'success' : 'error'} title={r.verified.ok ? 'Verified' : 'Verification failed'}>
-            <span data-testid="verification">{r.verified.detail}</span> (max difference {r.verified.maxError.toExponential(2)})
+            <span data-testid="verification">{r.verified.detail}</span> (max relative difference {r.verified.maxError.toExponential(2)}{r.verified.tolerance !== undefined ? `, tolerance ${r.verified.tolerance.toExponential(0)}` : ''})
           </Alert>
         </div>
       )}
