@@ -1,5 +1,5 @@
 // Lint: typescript-eslint (type-aware-free recommended set) + React hooks rules.
-// Import direction (style.md): lib/ never imports from app/, components/ or server/.
+// Import direction (style.md): lib/ never imports from app/, components/, server/ or workers/.
 import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
@@ -27,7 +27,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@/app/*', '@/components/*', '@/server/*', '../app/*', '../components/*'], message: 'lib/ must not import from app/, components/ or server/' }] },
+        {
+          patterns: [
+            {
+              group: ['@/app/*', '@/components/*', '@/server/*', '@/workers/*', '**/app/*', '**/components/*', '**/server/*', '**/workers/*'],
+              message: 'lib/ must not import from app/, components/, server/ or workers/ (the app wires platform services in through lib/platform.ts)',
+            },
+          ],
+        },
       ],
     },
   },

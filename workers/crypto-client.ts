@@ -11,14 +11,18 @@
  * This is the only module that creates crypto workers, with the literal
  * `new Worker(new URL('./crypto.worker.ts', import.meta.url))` that webpack turns into a worker
  * chunk. It must stay free of value imports from lib/crypto so SEAL stays out of the page bundle.
+ *
+ * Keys are passed by key-store id: the workers load them (style.md rule 8); the page reads only
+ * key records (metadata).
  */
 import { proxy, transfer } from 'comlink';
 import { DEFAULT_SETTINGS } from '@/lib/config';
-import { AppError, toAppError } from '@/lib/errors';
-import type { CkksPublicBundle } from '@/lib/crypto/ckks';
-import { CKKS_CHUNK, KEY_NOT_LOADED, LIU_CHUNK, ckksMaterialOf, keyHandle, planChunks, runChunks } from './chunks';
+import { AppError } from '@/lib/errors';
+import { CKKS_CHUNK, LIU_CHUNK, planChunks, runChunks } from '@/lib/engine/chunks';
+import type { CallOptions, CryptoEngine, KeyId } from '@/lib/engine/types';
+import { browserKeyStore } from '@/lib/keystore/idb';
+import type { KeyStore } from '@/lib/keystore/types';
 import type { CryptoWorkerApi } from './crypto.worker';
-import type { CallOptions, CkksSecretMaterial, CryptoEngine } from './engine';
 import { WorkerPool, type PooledWorker } from './pool';
 
 /** Terminate a worker after this long without work (frees the WASM heap). */
@@ -32,6 +36,8 @@ export interface WorkerEngineOptions {
   /** Pool size, read at each dispatch. Default: MAX_WORKERS from the defaults (see setCryptoPoolSize). */
   readonly size?: () => number;
   readonly idleMs?: number;
+  /** Key records (metadata only: Liu's m). Default: the browser key store. */
+  readonly keys?: Pick<KeyStore, 'get'>;
 }
 
 export interface WorkerCryptoEngine extends CryptoEngine {
@@ -42,6 +48,7 @@ export interface WorkerCryptoEngine extends CryptoEngine {
 export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): WorkerCryptoEngine {
   const size = options.size ?? (() => poolSize);
   const pool = new WorkerPool<CryptoWorkerApi>({ create: createCryptoWorker, size, idleMs: options.idleMs ?? IDLE_MS });
+  const records = () => options.keys ?? browserKeyStore();
   type W = PooledWorker<CryptoWorkerApi>;
 
   /** Runs `fn(worker)` for each chunk of `total` rows across the pool. */
@@ -54,22 +61,11 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
 
   const single = <R>(opts: CallOptions, fn: (w: W) => Promise<R>) => pool.run(fn, { signal: opts.signal });
 
-  /** Ensures the worker holds the CKKS key set under `handle`, then runs `fn` (resending keys if evicted). */
-  const withCkksKey = async <R>(w: W, handle: string, material: { publicBundle: CkksPublicBundle; secretKey?: Uint8Array }, fn: () => Promise<R>): Promise<R> => {
-    const load = async () => {
-      await w.remote.ckksLoad(handle, material);
-      w.loaded.add(handle);
-    };
-    if (!w.loaded.has(handle)) await load();
-    try {
-      return await fn();
-    } catch (e) {
-      const err = toAppError(e);
-      if (err.code !== 'INVALID_KEY' || err.details?.reason !== KEY_NOT_LOADED) throw err;
-      w.loaded.delete(handle);
-      await load();
-      return fn();
-    }
+  /** Components per Liu value of a key, from its record (metadata, no material). */
+  const liuM = async (id: KeyId): Promise<number> => {
+    const r = await records().get(id);
+    if (!r || r.scheme !== 'liu') throw new AppError('INVALID_KEY', `no Liu key ${id}`, { userMessage: 'The Liu key of this job no longer exists. Restore it from a backup or run the job again with a new key.' });
+    return r.params.m;
   };
 
   return {
@@ -77,82 +73,81 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
       return pool.liveWorkers;
     },
 
-    async liuEncrypt(key, plain, opts = {}) {
-      const out = new Float64Array(plain.length * key.m);
+    async liuEncrypt(id, plain, opts = {}) {
+      const m = await liuM(id);
+      const out = new Float64Array(plain.length * m);
       await fanOut(plain.length, LIU_CHUNK, opts, async (w, from, to) => {
         const part = plain.slice(from, to);
-        out.set(await w.remote.liuEncrypt(key, transfer(part, [part.buffer]), opts.rounding), from * key.m);
+        out.set(await w.remote.liuEncrypt(id, transfer(part, [part.buffer]), opts.rounding), from * m);
       });
       return out;
     },
 
-    async liuDecrypt(key, cipher, opts = {}) {
-      if (cipher.length % key.m !== 0) throw new AppError('SHAPE_MISMATCH', `Liu ciphertext length ${cipher.length} is not a multiple of m = ${key.m}`);
-      const n = cipher.length / key.m;
+    async liuDecrypt(id, cipher, opts = {}) {
+      const m = await liuM(id);
+      if (cipher.length % m !== 0) throw new AppError('SHAPE_MISMATCH', `Liu ciphertext length ${cipher.length} is not a multiple of m = ${m}`, { userMessage: 'The ciphertext does not fit this Liu key (wrong number of components).' });
+      const n = cipher.length / m;
       const out = new Float64Array(n);
       await fanOut(n, LIU_CHUNK, opts, async (w, from, to) => {
-        const part = cipher.slice(from * key.m, to * key.m);
-        out.set(await w.remote.liuDecrypt(key, transfer(part, [part.buffer]), opts.rounding), from);
+        const part = cipher.slice(from * m, to * m);
+        out.set(await w.remote.liuDecrypt(id, transfer(part, [part.buffer]), opts.rounding), from);
       });
       return out;
     },
 
-    liuKeygen: (level, opts = {}) => single(opts, (w) => w.remote.liuKeygen(level)),
-
-    async fdhopeEncrypt(key, plain, sens, opts = {}) {
+    async fdhopeEncrypt(id, plain, sens, opts = {}) {
       const out = new Float64Array(plain.length);
       await fanOut(plain.length, LIU_CHUNK, opts, async (w, from, to) => {
         const part = plain.slice(from, to);
-        out.set(await w.remote.fdhopeEncrypt(key, transfer(part, [part.buffer]), sens), from);
+        out.set(await w.remote.fdhopeEncrypt(id, transfer(part, [part.buffer]), sens), from);
       });
       return out;
     },
 
-    fdhopeKeygen: (values, opts = {}) =>
-      single(opts, (w) => {
-        const copy = values.slice();
-        return w.remote.fdhopeKeygen(transfer(copy, [copy.buffer]));
-      }),
-
-    async ckksEncryptRows(keys, rows, cols, opts = {}) {
+    async ckksEncryptRows(id, rows, cols, opts = {}) {
       if (!Number.isInteger(cols) || cols < 1 || rows.length % cols !== 0) {
-        throw new AppError('SHAPE_MISMATCH', `a matrix of ${rows.length} values cannot have ${cols} columns`);
+        throw new AppError('SHAPE_MISMATCH', `a matrix of ${rows.length} values cannot have ${cols} columns`, { userMessage: 'The values do not form whole rows for CKKS encryption.' });
       }
       const n = rows.length / cols;
-      const material = ckksMaterialOf(keys);
-      const handle = material.secretKey ? keyHandle(material.secretKey, 'sk') : keyHandle(material.publicBundle.publicKey, 'pk');
       const out: Uint8Array[] = new Array(n);
-      await fanOut(n, CKKS_CHUNK, opts, (w, from, to) =>
-        withCkksKey(w, handle, material, async () => {
-          const part = rows.slice(from * cols, to * cols);
-          const cts = await w.remote.ckksEncryptRows(handle, transfer(part, [part.buffer]), cols);
-          cts.forEach((c, i) => (out[from + i] = c));
-        }),
-      );
+      await fanOut(n, CKKS_CHUNK, opts, async (w, from, to) => {
+        const part = rows.slice(from * cols, to * cols);
+        const cts = await w.remote.ckksEncryptRows(id, transfer(part, [part.buffer]), cols);
+        cts.forEach((c, i) => (out[from + i] = c));
+      });
       return out;
     },
 
-    async ckksDecryptRows(material: CkksSecretMaterial, ciphertexts, take, opts = {}) {
-      const handle = keyHandle(material.secretKey, 'sk');
+    async ckksDecryptRows(id, ciphertexts, take, opts = {}) {
       const out = new Float64Array(ciphertexts.length * take);
-      await fanOut(ciphertexts.length, CKKS_CHUNK, opts, (w, from, to) =>
-        withCkksKey(w, handle, material, async () => {
-          // Ciphertexts are copied (not transferred): the caller may still need them.
-          out.set(await w.remote.ckksDecryptRows(handle, ciphertexts.slice(from, to), take), from * take);
-        }),
-      );
+      await fanOut(ciphertexts.length, CKKS_CHUNK, opts, async (w, from, to) => {
+        // Ciphertexts are copied (not transferred): the caller may still need them.
+        out.set(await w.remote.ckksDecryptRows(id, ciphertexts.slice(from, to), take), from * take);
+      });
       return out;
     },
 
-    ckksInspect: (bytes, opts = {}) => single(opts, (w) => w.remote.ckksInspect(bytes)),
-
-    ckksKeygen: (request, opts = {}) =>
+    ckksPublic: (id) => single({}, (w) => w.remote.ckksPublic(id)),
+    createLiuKey: (level, meta, opts = {}) => single(opts, (w) => w.remote.createLiuKey(level, meta)),
+    createFdhopeKey: (values, meta, opts = {}) =>
+      single(opts, (w) => {
+        const copy = values.slice();
+        return w.remote.createFdhopeKey(transfer(copy, [copy.buffer]), meta);
+      }),
+    createCkksKey: (request, meta, opts = {}) =>
       single(opts, (w) =>
-        w.remote.ckksKeygen(
+        w.remote.createCkksKey(
           request,
+          meta,
           proxy((stage: string, done: number, total: number) => opts.onProgress?.({ stage, done, total })),
         ),
       ),
+    importCkksFiles: (files, names, label, opts = {}) => single(opts, (w) => w.remote.importCkksFiles([...files], names, label)),
+    exportBackup: (passphrase, ids) => single({}, (w) => w.remote.exportBackup(passphrase, ids ? [...ids] : undefined)),
+    importBackup: (text, passphrase) => single({}, (w) => w.remote.importBackup(text, passphrase)),
+    async forget(id) {
+      await Promise.all(pool.live().map((w) => w.remote.forget(id).catch(() => undefined)));
+    },
 
     dispose() {
       pool.terminateAll();

@@ -11,7 +11,7 @@
  */
 import { wrap, type Remote } from 'comlink';
 import { AppError, toAppError } from '@/lib/errors';
-import { abortedError } from './chunks';
+import { abortedError } from '@/lib/engine/chunks';
 
 export interface PoolOptions {
   /** Creates one worker (the bundler-visible literal lives in the caller). */
@@ -80,6 +80,11 @@ export class WorkerPool<Api> {
       this.queue.push(job);
       this.pump();
     });
+  }
+
+  /** The live workers (busy or idle), e.g. to tell each to drop a cached key. */
+  live(): PooledWorker<Api>[] {
+    return [...this.slots];
   }
 
   /** Terminates every worker; running tasks fail with ABORTED. Queued tasks start on fresh workers. */

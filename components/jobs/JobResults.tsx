@@ -3,6 +3,7 @@ import { useMemo } from 'react';
 import { pca2 } from '@/lib/data/pca';
 import { downloadText } from '@/lib/download';
 import type { JobRecord } from '@/lib/jobs/types';
+import { algorithmSpec } from '@/lib/rory/algorithms/registry';
 import { useDatasetMatrix } from '@/lib/queries/jobs';
 import { Bars } from '../charts/Bars';
 import { Scatter } from '../charts/Scatter';
@@ -117,9 +118,9 @@ export function JobResults({ job }: { job: JobRecord }) {
             />
             {sizes.length > 20 && <p className="mt-1 text-xs text-slate-500">The 20 largest of {sizes.length} clusters.</p>}
           </div>
-          {job.algorithm.includes('KMEANS') && sizes.length < (job.params.k ?? 2) && (
+          {algorithmSpec(job.algorithm).fields.includes('k') && sizes.length < (job.params.k ?? 2) && (
             <Alert tone="warning" title={`Only ${sizes.length} of ${job.params.k ?? 2} clusters are populated`}>
-              {job.algorithm.startsWith('DBS')
+              {algorithmSpec(job.algorithm).needs.fdhope
                 ? 'DBSKMeans adds FDHOPE ciphertexts, which is only approximately right (spec/crypto.md §3.6); with some keys the clustering degenerates. Run again (a new FDHOPE key is drawn) or use SKMeans if its plaintext uploads are acceptable.'
                 : 'Some clusters ended empty. Try another k.'}
             </Alert>

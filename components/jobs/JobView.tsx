@@ -5,7 +5,7 @@ import { useState } from 'react';
 import { toAppError } from '@/lib/errors';
 import { isTerminal, phaseName } from '@/lib/jobs/controller';
 import type { JobRecord } from '@/lib/jobs/types';
-import { jobLeakageProfile } from '@/lib/rory/leakage';
+import { algorithmSpec, jobLeakageProfile } from '@/lib/rory/algorithms/registry';
 import { useJob, useJobActions, useJobRunning } from '@/lib/queries/jobs';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
@@ -36,6 +36,7 @@ function JobDetail({ job }: { job: JobRecord }) {
   const [ackChecked, setAckChecked] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const profile = jobLeakageProfile(job.algorithm);
+  const spec = algorithmSpec(job.algorithm);
   const pending = job.approvals.find((a) => !a.decision);
   const canRun = !running && (job.status === 'draft' || isTerminal(job.status));
   const needsAck = profile.requiresAcknowledgement && !job.acknowledgement;
@@ -59,7 +60,7 @@ function JobDetail({ job }: { job: JobRecord }) {
           <span className="flex flex-wrap items-center gap-2">
             <StatusBadge status={job.status} />
             <span className="font-mono text-xs">{job.algorithm}</span>
-            {job.algorithm.includes('KMEANS') ? (
+            {spec.fields.includes('k') ? (
               <span className="text-xs">k = {job.params.k ?? 3}</span>
             ) : (
               <span className="text-xs">threshold {job.result?.threshold ?? (job.params.threshold === undefined || job.params.threshold === -1 ? 'automatic' : job.params.threshold)}</span>
@@ -128,13 +129,13 @@ function JobDetail({ job }: { job: JobRecord }) {
         )}
 
         {(running || job.status === 'awaiting-approval') && (
-          <Card title={job.algorithm.includes('KMEANS') ? `Progress — round ${job.round} of at most ${job.params.maxIterations ?? 10}` : 'Progress'}>
+          <Card title={spec.kind === 'clustering' && spec.fields.includes('maxIterations') ? `Progress — round ${job.round} of at most ${job.params.maxIterations ?? 10}` : 'Progress'}>
             <p className="mb-3 text-xs text-slate-600" data-testid="job-phase">
               Current step: {phaseName(job.progress.phase)}
             </p>
             <div className="grid gap-3 md:grid-cols-2">
               <ProgressBar label="Encryption" value={job.progress.encrypt ?? 0} />
-              {job.algorithm.startsWith('DBS') && <ProgressBar label="FDHOPE encryption" value={job.progress.fdhope ?? 0} />}
+              {spec.needs.fdhope && <ProgressBar label="FDHOPE encryption" value={job.progress.fdhope ?? 0} />}
               {transfers.slice(-2).map(([k, v]) => (
                 <ProgressBar key={k} label={`Transfer ${k.slice('transfer:'.length)}`} value={v} />
               ))}

@@ -1,6 +1,6 @@
 'use client';
-import { jobLeakageProfile } from '@/lib/rory/leakage';
-import type { Algorithm } from '@/lib/jobs/types';
+import { jobLeakageProfile } from '@/lib/rory/algorithms/registry';
+import type { JobAlgorithm } from '@/lib/jobs/types';
 
 const FORM_STYLE = {
   plaintext: 'bg-red-100 text-red-800',
@@ -13,7 +13,7 @@ const FORM_STYLE = {
 const FORM_LABEL = { plaintext: 'PLAINTEXT', liu: 'Liu (legacy: leaks order and ratios)', fdhope: 'FDHOPE (order-preserving)', ckks: 'CKKS', 'public-key': 'public key (cannot decrypt)' } as const;
 
 /** What leaves the browser for an algorithm, object by object, and in which form. */
-export function LeakagePanel({ algorithm, storageId }: { algorithm: Algorithm; storageId?: string }) {
+export function LeakagePanel({ algorithm, storageId }: { algorithm: JobAlgorithm; storageId?: string }) {
   const profile = jobLeakageProfile(algorithm);
   const name = (key: string) => (storageId ? key.replace(/\{P\}/g, storageId).replace(/\{M\}/g, `${storageId}model`).replace(/\{R\}/g, `${storageId}test`) : key);
   return (

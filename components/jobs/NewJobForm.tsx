@@ -2,18 +2,18 @@
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toAppError } from '@/lib/errors';
-import { needsCkks, RUNNABLE } from '@/lib/jobs/controller';
+import { algorithms, algorithmSpec } from '@/lib/rory/algorithms/registry';
 import type { CkksKeyRecord } from '@/lib/keystore/types';
 import { useKeys } from '@/lib/queries/keys';
-import type { Algorithm } from '@/lib/jobs/types';
+import type { JobAlgorithm } from '@/lib/jobs/types';
 import { useDatasetChoices, useJobActions } from '@/lib/queries/jobs';
 import { useSettings } from '@/lib/queries/settings';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
 import { LeakagePanel } from './LeakagePanel';
-import { ALGORITHM_INFO } from './labels';
 
+const ALGORITHMS = algorithms();
 const field = 'mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm';
 
 export function NewJobForm() {
@@ -25,16 +25,18 @@ export function NewJobForm() {
   const ckksKeys = (keyRecords ?? []).filter((r): r is CkksKeyRecord => r.scheme === 'ckks');
   const [ckksKeyId, setCkksKeyId] = useState('');
   const [datasetId, setDatasetId] = useState('');
-  const [algorithm, setAlgorithm] = useState<Algorithm>('DBSKMEANS');
+  const [algorithm, setAlgorithm] = useState<JobAlgorithm>(ALGORITHMS[0].id);
+  const spec = algorithmSpec(algorithm);
+  const has = (f: (typeof spec.fields)[number]) => spec.fields.includes(f);
   const [k, setK] = useState('3');
   const [maxIterations, setMaxIterations] = useState('');
   const [sens, setSens] = useState('1e-8');
   const [tolerance, setTolerance] = useState('1e-6');
   const [threshold, setThreshold] = useState('-1');
-  const kmeans = algorithm.includes('KMEANS');
-  const classify = algorithm.endsWith('_PREDICT');
-  const pqc = needsCkks(algorithm);
-  const usableCkks = ckksKeys.filter((r) => algorithm !== 'SKNN_PQC_PREDICT' || r.params.hasRelinKeys);
+  const classify = spec.kind === 'classification';
+  const pqc = spec.needs.ckks !== false;
+  const needsRelin = spec.needs.ckks !== false && spec.needs.ckks.relin;
+  const usableCkks = ckksKeys.filter((r) => !needsRelin || r.params.hasRelinKeys);
   const [testId, setTestId] = useState('');
   const [error, setError] = useState<string | null>(null);
 
@@ -51,14 +53,16 @@ export function NewJobForm() {
     e.preventDefault();
     setError(null);
     const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
-    const fdhope = algorithm.startsWith('DBS');
     const chosenCkks = pqc ? (usableCkks.some((r) => r.id === ckksKeyId) ? ckksKeyId : usableCkks[0]?.id) : undefined;
     try {
-      const params = classify
-        ? { testDatasetId: testId || datasets?.find((d) => d.id !== selected)?.id }
-        : kmeans
-          ? { k: num(k), maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS, sens: fdhope ? num(sens) : undefined, tolerance: num(tolerance) }
-          : { threshold: num(threshold), sens: fdhope ? num(sens) : undefined };
+      const params = {
+        ...(has('testDataset') ? { testDatasetId: testId || datasets?.find((d) => d.id !== selected)?.id } : {}),
+        ...(has('k') ? { k: num(k) } : {}),
+        ...(has('maxIterations') ? { maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS } : {}),
+        ...(has('tolerance') ? { tolerance: num(tolerance) } : {}),
+        ...(has('sens') ? { sens: num(sens) } : {}),
+        ...(has('threshold') ? { threshold: num(threshold) } : {}),
+      };
       const job = await create.mutateAsync({ algorithm, datasetId: selected, params: chosenCkks ? { ...params, ckksKeyId: chosenCkks } : params });
       router.push(`/jobs/?id=${job.id}`);
     } catch (err) {
@@ -81,14 +85,15 @@ export function NewJobForm() {
         </label>
         <label className="text-sm font-medium">
           Algorithm
-          <select className={field} value={algorithm} onChange={(e) => setAlgorithm(e.target.value as Algorithm)}>
-            {RUNNABLE.map((a) => (
-              <option key={a} value={a}>
-                {ALGORITHM_INFO[a]?.title ?? a}
+          <select className={field} value={algorithm} onChange={(e) => setAlgorithm(e.target.value as JobAlgorithm)}>
+            {ALGORITHMS.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.title}
+                {a.recommended ? ' — recommended' : ''}
               </option>
             ))}
           </select>
-          <span className="mt-1 block text-xs font-normal text-slate-500">{ALGORITHM_INFO[algorithm]?.summary}</span>
+          <span className="mt-1 block text-xs font-normal text-slate-500">{spec.summary}</span>
         </label>
         {classify && (
           <label className="text-sm font-medium">
@@ -115,35 +120,35 @@ export function NewJobForm() {
               ))}
             </select>
             <span className="mt-1 block text-xs font-normal text-slate-500">
-              The secret key stays in this browser; the worker receives only the public key and relinearization keys.
+              The secret key stays in this browser; the worker receives only the public key{needsRelin ? ', relinearization' : ''} and rotation keys it needs.
             </span>
           </label>
         )}
-        {!kmeans && !classify && (
+        {has('threshold') && (
           <label className="text-sm font-medium">
             Threshold (−1 = smallest non-zero distance)
             <input className={field} value={threshold} onChange={(e) => setThreshold(e.target.value)} />
           </label>
         )}
-        {kmeans && (
+        {has('k') && (
         <label className="text-sm font-medium">
           Clusters (k)
           <input className={field} inputMode="numeric" value={k} onChange={(e) => setK(e.target.value)} />
         </label>
         )}
-        {kmeans && (
+        {has('maxIterations') && (
         <label className="text-sm font-medium">
           Max iterations
           <input className={field} inputMode="numeric" placeholder={String(settings?.settings.MAX_ITERATIONS ?? 10)} value={maxIterations} onChange={(e) => setMaxIterations(e.target.value)} />
         </label>
         )}
-        {algorithm.startsWith('DBS') && (
+        {has('sens') && (
           <label className="text-sm font-medium">
             Sens (FDHOPE noise)
             <input className={field} value={sens} onChange={(e) => setSens(e.target.value)} />
           </label>
         )}
-        {kmeans && (
+        {has('tolerance') && (
         <label className="text-sm font-medium">
           Tolerance (stop when every centre moves less)
           <input className={field} value={tolerance} onChange={(e) => setTolerance(e.target.value)} />

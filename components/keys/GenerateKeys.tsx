@@ -5,7 +5,7 @@ import type { CkksMode, CkksSecurityLevel } from '@/lib/crypto/ckks';
 import type { LiuLevel } from '@/lib/crypto/liu';
 import { toAppError } from '@/lib/errors';
 import { useGenerateCkksKey, useGenerateLiuKey } from '@/lib/queries/keys';
-import type { Progress } from '@/workers/engine';
+import type { Progress } from '@/lib/engine/types';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
 import { ProgressBar } from '../ui/Progress';

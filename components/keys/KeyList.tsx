@@ -5,7 +5,7 @@ import type { KeyRecord } from '@/lib/keystore/types';
 import { toAppError } from '@/lib/errors';
 import { downloadBlob } from '@/lib/download';
 import { useKeySelfTest, usePublicKeyFiles } from '@/lib/queries/keys';
-import type { SelfTestResult } from '@/workers/self-test';
+import type { SelfTestResult } from '@/lib/engine/self-test';
 import { Button } from '../ui/Button';
 import { ProgressBar } from '../ui/Progress';
 import { describeParams, describeUsageRef, formatDate, ORIGIN_LABEL, SCHEME_LABEL } from './format';

@@ -1,13 +1,14 @@
 /**
  * @module jobs/browser
- * The page's job controller: IndexedDB job, dataset and key stores, the Web Worker crypto pool,
- * and settings from the settings store. Created once per page; on creation it marks jobs that were
- * running when the page last closed as interrupted.
+ * The page's job controller: IndexedDB job, dataset and key stores (records only: secret keys are
+ * loaded inside the crypto workers), the platform's crypto engine, and settings from the settings
+ * store. Created once per page; on creation it marks jobs that were running when the page last
+ * closed as interrupted.
  */
 import { browserKeyStore } from '../keystore';
 import { createIdbDatasetStore } from '../datasets';
 import { loadSettings } from '../settings-store';
-import { browserCryptoEngine, setCryptoPoolSize } from '@/workers/crypto-client';
+import { platform } from '../platform';
 import { JobController } from './controller';
 import { createIdbJobStore } from './store';
 
@@ -19,10 +20,10 @@ export function browserJobController(): { controller: JobController; ready: Prom
       jobs: createIdbJobStore(),
       datasets: createIdbDatasetStore(),
       keys: browserKeyStore(),
-      engine: browserCryptoEngine(),
+      engine: platform().engine(),
       settings: async () => {
         const { settings } = await loadSettings();
-        setCryptoPoolSize(settings.MAX_WORKERS);
+        platform().setPoolSize(settings.MAX_WORKERS);
         return settings;
       },
     });

@@ -1,62 +1,38 @@
 /**
  * @module jobs/controller
- * Runs jobs in this page and keeps their records: creates a job, records the user's leakage
- * acknowledgement (D3), starts the protocol runner (lib/rory) with this browser's stores and crypto
- * engine, turns each decryption the protocol needs into an approval the user answers, persists
- * events, progress and results, and marks jobs that were running when the page closed as
- * interrupted (nothing is lost: events, approvals and settings of the job stay in the record).
+ * Runs jobs and keeps their records: creates a job after validating it with its algorithm's spec
+ * (`rory/algorithms/registry.ts`), records the user's leakage acknowledgement (D3), picks or
+ * creates the keys the algorithm needs (through the crypto engine, so secret material never
+ * enters this realm), runs the algorithm, turns each decryption the protocol needs into an
+ * approval the user answers, persists events, progress and results, and marks jobs that were
+ * running when the page closed as interrupted (nothing is lost: events, approvals and settings of
+ * the job stay in the record).
  *
  * Isomorphic: every dependency is injected, so tests run it in Node against the real local cloud.
  */
 import { AppError, toAppError } from '../errors';
 import { managerUrl, routerEndpoints, type Settings } from '../config';
 import { assertClusterable, type Dataset } from '../data/dataset';
-import { matrix, type Matrix } from '../data/matrix';
 import { accuracy, confusionMatrix, externalMetrics, internalMetrics } from '../data/metrics';
-import { runClassificationJob } from '../rory/classify-runner';
 import type { DatasetStore } from '../datasets/store';
-import type { FdhopeKey } from '../crypto/fdhope';
-import type { LiuSecretKey } from '../crypto/liu';
-import type { CkksKeyRecord, CkksMaterial, KeyStore, LiuKeyRecord } from '../keystore/types';
-import { ckksKeyParams } from '../keystore/pyfhel';
 import { CKKS_DEFAULT_PARAMS } from '../crypto/ckks/params';
+import type { CryptoEngine, KeyId } from '../engine/types';
+import type { CkksKeyRecord, KeyRecord, KeyStore, UsageRef } from '../keystore/types';
 import { MictlanxClient } from '../storage/mictlanx-client';
 import type { ObjectStore } from '../storage/types';
-import { newJobId, matrixId } from '../rory/ids';
-import { acknowledgeJob, jobLeakageProfile } from '../rory/leakage';
+import { matrixId, newJobId } from '../rory/ids';
+import { acknowledgeJob, algorithmSpec, jobLeakageProfile } from '../rory/algorithms/registry';
+import type { AlgorithmSpec, JobOutcome } from '../rory/algorithms/spec';
+import type { ApprovalDecision, ApprovalRequest, JobLogEvent, JobProgress, RunContext } from '../rory/kit';
 import { createManagerClient } from '../rory/manager-client';
 import { createWorkerClient } from '../rory/worker-client';
-import { runKmeansJob, type CkksRunnerCrypto, type RunnerCrypto } from '../rory/runner';
-import { isPqc, type KmeansAlgorithm } from '../rory/algorithms/interactive-kmeans';
-import { runNncJob, runPlainKmeansJob } from '../rory/nnc-runner';
-import type { ApprovalDecision, ApprovalRequest } from '../rory/algorithms/interactive-kmeans';
-import type { CryptoEngine } from '../../workers/engine';
 import type { JobStore } from './store';
-import type { Algorithm, ApprovalRecord, JobEvent, JobParams, JobRecord, JobResult, JobStatus } from './types';
-
-/** Algorithms this version can run end to end. */
-export const RUNNABLE: readonly Algorithm[] = [
-  'DBSKMEANS',
-  'SKMEANS',
-  'DBSKMEANS_PQC',
-  'SKMEANS_PQC',
-  'DBSNNC',
-  'DBSNNC_PQC',
-  'NNC',
-  'KMEANS',
-  'SKNN_PREDICT',
-  'SKNN_PQC_PREDICT',
-  'KNN_PREDICT',
-];
-
-/** Algorithms that need a CKKS key set. */
-export function needsCkks(a: Algorithm): boolean {
-  return a.endsWith('_PQC') || a === 'SKNN_PQC_PREDICT';
-}
+import type { ApprovalRecord, JobAlgorithm, JobEvent, JobParams, JobRecord, JobResult, JobStatus } from './types';
 
 export interface ControllerDeps {
   readonly jobs: JobStore;
   readonly datasets: DatasetStore;
+  /** Key records (metadata): listing, usage. The engine reads material from the same store. */
   readonly keys: KeyStore;
   readonly engine: CryptoEngine;
   /** Current settings (read at job start). */
@@ -69,7 +45,7 @@ export interface ControllerDeps {
 
 export interface NewJobInput {
   readonly name?: string;
-  readonly algorithm: Algorithm;
+  readonly algorithm: JobAlgorithm;
   readonly datasetId: string;
   readonly params: JobParams;
 }
@@ -111,17 +87,24 @@ export class JobController {
     return this.update(jobId, (j) => ({ ...j, events: [...j.events, { at: this.now(), ...e }].slice(-EVENT_LIMIT) }));
   }
 
-  /** Creates a draft job after validating it against its dataset. */
+  /** Creates a draft job after validating it against its dataset(s). */
   async create(input: NewJobInput): Promise<JobRecord> {
+    const spec = algorithmSpec(input.algorithm);
     const ds = await this.deps.datasets.get(input.datasetId);
     if (!ds) throw new AppError('INVALID_ARGUMENT', 'unknown dataset', { userMessage: 'Pick a dataset first (Datasets page).' });
-    validateParams(input.algorithm, input.params, ds.rows);
+    const test = input.params.testDatasetId ? await this.deps.datasets.get(input.params.testDatasetId) : undefined;
+    spec.validate(input.params, {
+      rows: ds.rows,
+      cols: ds.cols,
+      hasLabels: ds.hasLabels,
+      test: test ? { rows: test.rows, cols: test.cols, hasLabels: test.hasLabels } : undefined,
+    });
     const id = newJobId();
     const t = this.now();
     const job: JobRecord = {
       id,
       name: input.name?.trim() || `${input.algorithm} on ${ds.name}`,
-      algorithm: input.algorithm,
+      algorithm: spec.id,
       datasetId: input.datasetId,
       params: input.params,
       createdAt: t,
@@ -198,15 +181,28 @@ export class JobController {
     this.emit(jobId);
   }
 
+  /**
+   * Deletes a job's objects from the cloud's storage (upstream never does: spec/protocol.md §7.5
+   * "Nothing is ever garbage-collected"). Shared CKKS public key objects stay. Returns the number
+   * of chunks deleted.
+   */
+  async deleteObjects(jobId: string): Promise<number> {
+    if (this.live.has(jobId)) throw new AppError('INVALID_ARGUMENT', 'job running', { userMessage: 'Stop the job before deleting its objects.' });
+    const job = await this.mustGet(jobId);
+    const spec = algorithmSpec(job.algorithm);
+    const store = this.store(await this.deps.settings());
+    let n = 0;
+    for (const key of spec.objectKeys(job.storageId)) n += await store.deleteBall(key);
+    await this.log(jobId, { name: 'OBJECTS.DELETED', detail: `${n} chunks` });
+    return n;
+  }
+
   /** Starts (or restarts) a job and resolves when it ends; the record holds the outcome. */
   async start(jobId: string): Promise<JobRecord> {
     if (this.live.has(jobId)) throw new AppError('INVALID_ARGUMENT', 'job already running', { userMessage: 'This job is already running.' });
     const job = await this.mustGet(jobId);
-    if (!RUNNABLE.includes(job.algorithm)) {
-      throw new AppError('INVALID_ARGUMENT', `algorithm ${job.algorithm} not runnable`, { userMessage: `${job.algorithm} cannot be run by this version yet.` });
-    }
-    const profile = jobLeakageProfile(job.algorithm);
-    if (profile.requiresAcknowledgement && !job.acknowledgement) {
+    const spec = algorithmSpec(job.algorithm);
+    if (jobLeakageProfile(spec.id).requiresAcknowledgement && !job.acknowledgement) {
       throw new AppError('ACK_REQUIRED', 'acknowledgement required', {
         userMessage: 'This algorithm uploads plaintext-derived data. Review the list of what leaves the browser and acknowledge it before running.',
       });
@@ -226,14 +222,7 @@ export class JobController {
       events: [...j.events, { at: t0, name: 'STARTED' }],
     }));
     try {
-      const result =
-        job.algorithm === 'DBSNNC' || job.algorithm === 'DBSNNC_PQC' || job.algorithm === 'NNC'
-          ? await this.runNnc(job, abort.signal)
-          : job.algorithm === 'KMEANS'
-            ? await this.runPlainKmeans(job, abort.signal)
-            : job.algorithm === 'SKNN_PREDICT' || job.algorithm === 'SKNN_PQC_PREDICT' || job.algorithm === 'KNN_PREDICT'
-              ? await this.runClassify(job, abort.signal)
-              : await this.runKmeans(job, abort.signal);
+      const result = await this.run(job, spec, abort.signal);
       return await this.update(jobId, (j) => ({ ...j, status: 'completed', result, events: [...j.events, { at: this.now(), name: 'JOB.DONE' }] }));
     } catch (e) {
       const err = toAppError(e);
@@ -258,158 +247,64 @@ export class JobController {
     return j;
   }
 
-  private async runKmeans(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
+  private async run(job: JobRecord, spec: AlgorithmSpec, signal: AbortSignal): Promise<JobResult> {
     const settings = await this.deps.settings();
     const t = this.now();
     const dataset = await this.deps.datasets.load(job.datasetId);
-    const k = job.params.k ?? 3;
-    assertClusterable(dataset.record.rows, k);
+    const test = spec.kind === 'classification' ? await this.deps.datasets.load(job.params.testDatasetId ?? '') : undefined;
+    if (spec.kind === 'clustering' && spec.fields.includes('k')) assertClusterable(dataset.record.rows, job.params.k ?? 3);
     await this.log(job.id, { name: 'LOCAL.READ', durationMs: this.now() - t, detail: `${dataset.record.rows} × ${dataset.record.cols}` });
-
-    const pqc = isPqc(job.algorithm as KmeansAlgorithm);
-    const liuKey = pqc ? undefined : await this.liuKeyFor(job, settings);
-    const crypto = this.runnerCrypto(job, dataset, liuKey?.key, settings, pqc ? await this.ckksFor(job) : undefined);
-    const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
-
-    const result = await runKmeansJob(
+    const usedBy: UsageRef[] = [{ kind: 'job', id: job.id, label: job.name }];
+    const keys = await this.keysFor(job, spec, dataset, settings, usedBy);
+    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
+    const outcome = await spec.run(
       {
-        algorithm: job.algorithm as KmeansAlgorithm,
         jobId: job.id,
-        matrixId: job.storageId,
+        storageId: job.storageId,
+        datasetId: dataset.record.id,
+        datasetName: dataset.record.name,
         data: dataset.matrix,
-        k,
-        maxIterations: job.params.maxIterations ?? settings.MAX_ITERATIONS,
-        tolerance: job.params.tolerance,
-        numChunks: settings.NUM_CHUNKS,
-        sens: job.params.sens,
+        labels: dataset.labels,
+        test: test?.matrix,
+        params: job.params,
+        keys,
         acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
+        numChunks: settings.NUM_CHUNKS,
+        maxIterations: settings.MAX_ITERATIONS,
         workerTimeoutMs,
+        usedBy,
       },
-      {
-        ...deps,
-        crypto,
-        approve: (req) => this.requestApproval(job.id, req),
-        onProgress: (p) =>
-          void this.update(job.id, (j) => ({
-            ...j,
-            round: p.round,
-            progress: {
-              ...j.progress,
-              phase: PHASES.indexOf(p.phase),
-              ...(p.transfer ? { [`transfer:${p.transfer.ballId}`]: p.transfer.doneBytes / Math.max(1, p.transfer.totalBytes) } : {}),
-            },
-          })).catch(() => undefined),
-      },
+      this.context(job, settings, signal, workerTimeoutMs),
     );
+    return spec.kind === 'classification' ? this.classificationResult(outcome, test) : this.clusteringResult(job, dataset, outcome);
+  }
 
-    const labels = Array.from(result.labels);
-    const metrics = this.metricsFor(job, dataset, result.labels, k);
+  private clusteringResult(job: JobRecord, dataset: Dataset, o: JobOutcome): JobResult {
+    const metrics = this.metricsFor(job, dataset, o.labels, o.clusters ?? new Set(o.labels).size);
     return {
-      labels,
-      iterations: result.iterations,
-      converged: result.converged,
-      verified: {
-        ok: result.verification.ok,
-        maxError: result.verification.maxError,
-        detail: result.verification.ok
-          ? 'The decrypted final centroids equal the means of your records per returned label.'
-          : 'The decrypted final centroids do NOT match the returned labels: the worker’s answer is inconsistent.',
-        tolerance: result.verification.tolerance,
-      },
+      labels: Array.from(o.labels),
+      iterations: o.iterations,
+      converged: o.converged,
+      verified: o.verification,
       metrics,
-      centroids: { shape: [...result.centroids.shape], data: Array.from(result.centroids.data) },
-      maxShiftPerRound: [...result.maxShiftPerRound],
-      timings: { ...result.timings, total: result.totalMs },
+      centroids: o.centroids ? { shape: [...o.centroids.shape], data: Array.from(o.centroids.data) } : undefined,
+      maxShiftPerRound: o.maxShiftPerRound ? [...o.maxShiftPerRound] : undefined,
+      threshold: o.threshold,
+      timings: { ...o.timings, total: o.totalMs },
     };
   }
 
-  private async runNnc(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
-    const settings = await this.deps.settings();
-    const t = this.now();
-    const dataset = await this.deps.datasets.load(job.datasetId);
-    await this.log(job.id, { name: 'LOCAL.READ', durationMs: this.now() - t, detail: `${dataset.record.rows} × ${dataset.record.cols}` });
-    const pqc = job.algorithm === 'DBSNNC_PQC';
-    // NNC is plaintext and DBSNNC_PQC does not use Liu: no Liu key is created for them.
-    const liuKey = job.algorithm === 'DBSNNC' ? await this.liuKeyFor(job, settings) : undefined;
-    const ckks = pqc ? await this.ckksFor(job) : undefined;
-    const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
-    const result = await runNncJob(
-      {
-        algorithm: job.algorithm as 'DBSNNC' | 'DBSNNC_PQC' | 'NNC',
-        jobId: job.id,
-        matrixId: job.storageId,
-        data: dataset.matrix,
-        threshold: job.params.threshold,
-        sens: job.params.sens,
-        numChunks: settings.NUM_CHUNKS,
-        acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
-        workerTimeoutMs,
-      },
-      { ...deps, crypto: this.runnerCrypto(job, dataset, liuKey?.key, settings, ckks) },
-    );
-    const metrics = this.metricsFor(job, dataset, result.labels, result.clusters);
-    return { labels: Array.from(result.labels), metrics, threshold: result.threshold, timings: { ...result.timings, total: result.totalMs } };
-  }
-
-  private async runClassify(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
-    const settings = await this.deps.settings();
-    const train = await this.deps.datasets.load(job.datasetId);
-    const test = await this.deps.datasets.load(job.params.testDatasetId ?? '');
-    if (!train.labels) {
-      throw new AppError('INVALID_ARGUMENT', 'training set without labels', { userMessage: 'The training dataset has no labels. Attach a labels file on the Datasets page.' });
-    }
-    const liuKey = job.algorithm === 'SKNN_PREDICT' ? await this.liuKeyFor(job, settings) : undefined;
-    const ckks = job.algorithm === 'SKNN_PQC_PREDICT' ? await this.ckksFor(job) : undefined;
-    const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
-    const r = await runClassificationJob(
-      {
-        algorithm: job.algorithm as 'SKNN_PREDICT' | 'SKNN_PQC_PREDICT' | 'KNN_PREDICT',
-        jobId: job.id,
-        storageId: job.storageId,
-        model: train.matrix,
-        modelLabels: train.labels,
-        test: test.matrix,
-        numChunks: settings.NUM_CHUNKS,
-        acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
-        workerTimeoutMs,
-      },
-      {
-        ...deps,
-        crypto: this.runnerCrypto(job, train, liuKey?.key, settings, ckks),
-        approve: (req) => this.requestApproval(job.id, req),
-      },
-    );
-    const result: JobResult = { labels: Array.from(r.labels), timings: { total: r.totalMs } };
-    if (!test.labels) return result;
-    const cm = confusionMatrix(test.labels, r.labels);
+  private classificationResult(o: JobOutcome, test: Dataset | undefined): JobResult {
+    const result: JobResult = { labels: Array.from(o.labels), timings: { ...o.timings, total: o.totalMs } };
+    if (!test?.labels) return result;
+    const cm = confusionMatrix(test.labels, o.labels);
     const L = cm.labels.length;
     return {
       ...result,
-      accuracy: accuracy(test.labels, r.labels),
+      accuracy: accuracy(test.labels, o.labels),
       confusionLabels: cm.labels,
       confusion: Array.from({ length: L }, (_, i) => Array.from(cm.counts.data.subarray(i * L, (i + 1) * L))),
     };
-  }
-
-  private async runPlainKmeans(job: JobRecord, signal: AbortSignal): Promise<JobResult> {
-    const settings = await this.deps.settings();
-    const dataset = await this.deps.datasets.load(job.datasetId);
-    const k = job.params.k ?? 3;
-    assertClusterable(dataset.record.rows, k);
-    const { deps, workerTimeoutMs } = this.cloud(job, settings, signal);
-    const r = await runPlainKmeansJob(
-      {
-        jobId: job.id,
-        matrixId: job.storageId,
-        data: dataset.matrix,
-        k,
-        maxIterations: job.params.maxIterations ?? settings.MAX_ITERATIONS,
-        acknowledgement: job.acknowledgement ? { algorithm: job.algorithm, objects: job.acknowledgement.objects } : undefined,
-        workerTimeoutMs,
-      },
-      deps,
-    );
-    return { labels: Array.from(r.labels), iterations: r.iterations, metrics: this.metricsFor(job, dataset, r.labels, k), timings: { total: r.totalMs } };
   }
 
   private metricsFor(job: JobRecord, dataset: Dataset, labels: Int32Array, k: number): Record<string, number> {
@@ -428,149 +323,101 @@ export class JobController {
     return metrics;
   }
 
-  /** What every runner needs to reach the cloud, and the job's event log as its onEvent. */
-  private cloud(job: JobRecord, settings: Settings, signal: AbortSignal) {
-    const workerTimeoutMs = settings.WORKER_TIMEOUT * 1000;
-    return {
-      workerTimeoutMs,
-      deps: {
-        store: this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch),
-        manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
-        workerClientFactory: (a: { url: string }) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
-        onEvent: (e: { at: number; name: string; durationMs?: number; round?: number; detail?: Readonly<Record<string, string | number | boolean>> }) =>
-          void this.log(job.id, {
-            at: e.at,
-            name: e.name,
-            durationMs: e.durationMs,
-            round: e.round,
-            detail: e.detail ? Object.entries(e.detail).map(([kk, v]) => `${kk}=${v}`).join(' ') : undefined,
-          }).catch(() => undefined),
-        signal,
-      },
-    };
+  private store(settings: Settings): ObjectStore {
+    return this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch);
   }
 
-  /** The newest Liu key at the configured level, or a new one (recorded in the key store). */
-  private async liuKeyFor(job: JobRecord, s: Settings): Promise<{ record: LiuKeyRecord; key: LiuSecretKey }> {
-    const level = s.LIU_SECURITY_LEVEL as 128 | 192 | 256;
-    let record = (await this.deps.keys.list()).find((r): r is LiuKeyRecord => r.scheme === 'liu' && r.params.level === level);
-    let key: LiuSecretKey;
-    if (!record) {
-      key = await this.deps.engine.liuKeygen(level);
-      record = (await this.deps.keys.add(
-        { scheme: 'liu', label: `Liu ${level} (created for a job)`, origin: 'generated', params: { level, m: key.m, nbits: key.nbits } },
-        { scheme: 'liu', key },
-      )) as LiuKeyRecord;
-      await this.log(job.id, { name: 'KEYGEN', detail: `new Liu ${level} key` });
-    } else {
-      const mat = await this.deps.keys.loadMaterial(record.id);
-      if (mat.scheme !== 'liu') throw new AppError('INVALID_KEY', 'key store returned a non-Liu key');
-      key = mat.key;
-    }
-    await this.deps.keys.addUsage(record.id, { kind: 'job', id: job.id, label: job.name });
-    return { record, key };
+  /** The run context of a job: the cloud's clients, the engine, approvals, its event log and progress. */
+  private context(job: JobRecord, settings: Settings, signal: AbortSignal, workerTimeoutMs: number): RunContext {
+    return {
+      store: this.store(settings),
+      manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
+      workerFor: (a) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
+      engine: this.deps.engine,
+      approve: (req) => this.requestApproval(job.id, req),
+      onEvent: (e: JobLogEvent) =>
+        void this.log(job.id, {
+          at: e.at,
+          name: e.name,
+          durationMs: e.durationMs,
+          round: e.round,
+          detail: e.detail ? Object.entries(e.detail).map(([kk, v]) => `${kk}=${v}`).join(' ') : undefined,
+        }).catch(() => undefined),
+      onProgress: (p: JobProgress) =>
+        void this.update(job.id, (j) => ({
+          ...j,
+          round: p.round,
+          progress: {
+            ...j.progress,
+            ...(PHASES.includes(p.phase as Phase) ? { phase: PHASES.indexOf(p.phase as Phase) } : {}),
+            ...(p.transfer ? { [`transfer:${p.transfer.ballId}`]: p.transfer.doneBytes / Math.max(1, p.transfer.totalBytes) } : {}),
+            ...(p.crypto ? { [p.crypto.what]: p.crypto.total ? p.crypto.done / p.crypto.total : 1 } : {}),
+          },
+        })).catch(() => undefined),
+      signal,
+    };
   }
 
   /**
-   * The job's CKKS key set: the one chosen for it (`params.ckksKeyId`), else the newest with
-   * relinearization keys, else a new default-128 set (recorded in the key store). The material
-   * goes to the crypto engine only; the runner sees the public bundle (D4).
+   * The keys a job needs. Liu: the key chosen for the job, else a NEW key for this job (a key
+   * planted by an imported backup is never picked implicitly). CKKS: the key set chosen for the job,
+   * else the newest set this browser generated that has what the algorithm needs, else a new one.
+   * Keys are created by the engine, so their material never enters this realm.
    */
-  private async ckksFor(job: JobRecord): Promise<{ record: CkksKeyRecord; material: CkksMaterial }> {
+  private async keysFor(job: JobRecord, spec: AlgorithmSpec, dataset: Dataset, s: Settings, usedBy: UsageRef[]): Promise<{ liu?: KeyId; ckks?: KeyId }> {
     const { keys, engine } = this.deps;
-    const all = await keys.list();
-    let record: CkksKeyRecord | undefined;
-    if (job.params.ckksKeyId) {
-      const r = all.find((k) => k.id === job.params.ckksKeyId);
-      if (!r || r.scheme !== 'ckks') {
-        throw new AppError('INVALID_KEY', 'the chosen CKKS key set is gone', { userMessage: 'The CKKS key set chosen for this job no longer exists. Pick another one (new job) or restore it from a backup.' });
+    const out: { liu?: KeyId; ckks?: KeyId } = {};
+    const chosen = async (id: string, scheme: KeyRecord['scheme'], what: string): Promise<KeyRecord> => {
+      const r = await keys.get(id);
+      if (!r || r.scheme !== scheme) {
+        throw new AppError('INVALID_KEY', `the chosen ${what} is gone`, {
+          userMessage: `The ${what} chosen for this job no longer exists. Pick another one (new job) or restore it from a backup.`,
+        });
       }
-      record = r;
-    } else {
-      record = all.find((r): r is CkksKeyRecord => r.scheme === 'ckks' && r.params.hasRelinKeys);
+      return r;
+    };
+    if (spec.needs.liu) {
+      if (job.params.liuKeyId) {
+        out.liu = (await chosen(job.params.liuKeyId, 'liu', 'Liu key')).id;
+      } else {
+        const level = s.LIU_SECURITY_LEVEL as 128 | 192 | 256;
+        const t = this.now();
+        out.liu = (await engine.createLiuKey(level, { label: `Liu ${level} for ${job.name}`, usedBy })).id;
+        await this.log(job.id, { name: 'KEYGEN', durationMs: this.now() - t, detail: `new Liu ${level} key for this job` });
+      }
+      await keys.addUsage(out.liu, usedBy[0]);
     }
-    let material: CkksMaterial;
-    if (!record) {
-      const t = this.now();
-      const bytes = await engine.ckksKeygen({ params: CKKS_DEFAULT_PARAMS, relinKeys: true });
-      const { secretKey, ...publicBundle } = bytes;
-      material = { scheme: 'ckks', publicBundle, secretKey };
-      record = (await keys.add(
-        { scheme: 'ckks', label: 'CKKS default-128 (created for a job)', origin: 'generated', params: ckksKeyParams(CKKS_DEFAULT_PARAMS, true, false) },
-        material,
-      )) as CkksKeyRecord;
-      await this.log(job.id, { name: 'KEYGEN', durationMs: this.now() - t, detail: 'new CKKS default-128 key set' });
-    } else {
-      const m = await keys.loadMaterial(record.id);
-      if (m.scheme !== 'ckks') throw new AppError('INVALID_KEY', 'key store returned a non-CKKS key');
-      material = m;
+    const need = spec.needs.ckks;
+    if (need) {
+      const slots = CKKS_DEFAULT_PARAMS.polyModulusDegree / 2;
+      const steps = need.galoisSteps?.({ rows: dataset.record.rows, cols: dataset.record.cols, slots }) ?? [];
+      const fits = (r: CkksKeyRecord) =>
+        (!need.relin || r.params.hasRelinKeys) && (steps.length === 0 || steps.every((x) => r.params.galoisSteps?.includes(x)));
+      if (job.params.ckksKeyId) {
+        const r = (await chosen(job.params.ckksKeyId, 'ckks', 'CKKS key set')) as CkksKeyRecord;
+        if (!fits(r)) {
+          throw new AppError('INVALID_KEY', 'the chosen CKKS key set lacks keys this algorithm needs', {
+            userMessage: `The CKKS key set “${r.label}” lacks the ${need.relin && !r.params.hasRelinKeys ? 'relinearization' : 'rotation (Galois)'} keys ${spec.title} needs. Pick another set or let the job create one.`,
+          });
+        }
+        out.ckks = r.id;
+      } else {
+        const existing = (await keys.list()).find((r): r is CkksKeyRecord => r.scheme === 'ckks' && r.origin === 'generated' && fits(r));
+        if (existing) out.ckks = existing.id;
+        else {
+          const t = this.now();
+          const rec = await engine.createCkksKey(
+            { params: CKKS_DEFAULT_PARAMS, relinKeys: true, galoisSteps: steps },
+            { label: 'CKKS default-128 (created for a job)', usedBy },
+            { signal: undefined },
+          );
+          out.ckks = rec.id;
+          await this.log(job.id, { name: 'KEYGEN', durationMs: this.now() - t, detail: 'new CKKS default-128 key set' });
+        }
+      }
+      await keys.addUsage(out.ckks, usedBy[0]);
     }
-    await keys.addUsage(record.id, { kind: 'job', id: job.id, label: job.name });
-    return { record, material };
-  }
-
-  private ckksProvider(job: JobRecord, c: { record: CkksKeyRecord; material: CkksMaterial }): CkksRunnerCrypto {
-    const { engine } = this.deps;
-    const { material } = c;
-    const progress = (p: { done: number; total: number }) =>
-      void this.update(job.id, (j) => ({ ...j, progress: { ...j.progress, encrypt: p.total ? p.done / p.total : 1 } })).catch(() => undefined);
-    return {
-      publicBundle: material.publicBundle,
-      slots: c.record.params.polyModulusDegree / 2,
-      // With the secret material the engine encrypts symmetrically: seeded ciphertexts, half the upload.
-      encryptRows: (m, o) => engine.ckksEncryptRows(material, m.data, m.shape[1], { signal: o?.signal, onProgress: (p) => (o?.onProgress ?? progress)(p) }),
-      decryptRows: async (cts, take, o) => matrix(await engine.ckksDecryptRows(material, cts, take, { signal: o?.signal }), [cts.length, take]),
-    };
-  }
-
-  private runnerCrypto(
-    job: JobRecord,
-    dataset: Dataset,
-    liuKey: LiuSecretKey | undefined,
-    s: Settings,
-    ckks?: { record: CkksKeyRecord; material: CkksMaterial },
-  ): RunnerCrypto {
-    const { engine, keys } = this.deps;
-    const rounding = { round: s.LIU_ROUND, decimals: s.LIU_DECIMALS };
-    const progress = (name: string) => (p: { done: number; total: number }) =>
-      void this.update(job.id, (j) => ({ ...j, progress: { ...j.progress, [name]: p.total ? p.done / p.total : 1 } })).catch(() => undefined);
-    const needLiu = (): LiuSecretKey => {
-      if (!liuKey) throw new AppError('INTERNAL', 'this job has no Liu key');
-      return liuKey;
-    };
-    return {
-      ...(ckks ? { ckks: this.ckksProvider(job, ckks) } : {}),
-      liuEncryptMatrix: async (m, o) => {
-        const liuKey = needLiu();
-        const out = await engine.liuEncrypt(liuKey, m.data, { signal: o?.signal, rounding, onProgress: progress('encrypt') });
-        return matrix(out, [...m.shape, liuKey.m]);
-      },
-      liuDecryptTensor: async (t, o) => {
-        const liuKey = needLiu();
-        const out = await engine.liuDecrypt(liuKey, t.data, { signal: o?.signal, rounding });
-        return matrix(out, t.shape.slice(0, -1));
-      },
-      fdhopeKeygen: async (values: Matrix, o) => {
-        const key = await engine.fdhopeKeygen(values.data, { signal: o?.signal });
-        // Kept per dataset so the same intervals encrypt the UDM and every shift of this job.
-        const rec = await keys.add(
-          {
-            scheme: 'fdhope',
-            label: `FDHOPE for ${dataset.record.name}`,
-            origin: 'generated',
-            params: { datasetId: dataset.record.id, intervals: key.messagespace.length },
-          },
-          { scheme: 'fdhope', key },
-        );
-        await keys.addUsage(rec.id, { kind: 'job', id: job.id, label: job.name });
-        return Object.freeze({ key });
-      },
-      fdhopeEncrypt: async (ref, m, sens, o) => {
-        const key = (ref as { key: FdhopeKey }).key;
-        const out = await engine.fdhopeEncrypt(key, m.data, sens, { signal: o?.signal, onProgress: progress('fdhope') });
-        return matrix(out, m.shape);
-      },
-    };
+    return out;
   }
 
   private requestApproval(jobId: string, req: ApprovalRequest): Promise<ApprovalDecision> {
@@ -579,13 +426,13 @@ export class JobController {
       id,
       round: req.round,
       objectKey: req.objectKey,
-      shape: parseShapeText(req.shape),
+      shape: [...req.shape],
       explanation: req.purpose,
       requestedAt: this.now(),
     };
     return new Promise<ApprovalDecision>((resolve, reject) => {
       const live = this.live.get(jobId);
-      if (!live) return reject(new AppError('ABORTED', 'job not running'));
+      if (!live) return reject(new AppError('ABORTED', 'job not running', { userMessage: 'The job is no longer running.' }));
       const onAbort = () => reject(new AppError('ABORTED', 'aborted', { userMessage: 'The job was cancelled.' }));
       live.abort.signal.addEventListener('abort', onAbort, { once: true });
       void this.update(jobId, (j) => {
@@ -606,6 +453,7 @@ const PHASES = [
   // Appended, so indices persisted in older job records keep their meaning.
   'uploadingInitsm', 'uploadingKeys',
 ] as const;
+type Phase = (typeof PHASES)[number];
 
 export function phaseName(index: number | undefined): string {
   return index === undefined ? '' : (PHASES[index] ?? '');
@@ -613,32 +461,6 @@ export function phaseName(index: number | undefined): string {
 
 export function isTerminal(s: JobStatus): boolean {
   return TERMINAL.includes(s);
-}
-
-function parseShapeText(s: string): number[] {
-  return s
-    .replace(/[()[\]\s]/g, '')
-    .split(',')
-    .filter(Boolean)
-    .map(Number);
-}
-
-export function validateParams(algorithm: Algorithm, p: JobParams, rows: number): void {
-  const bad = (field: string, msg: string) => {
-    throw new AppError('INVALID_ARGUMENT', `${field}: ${msg}`, { userMessage: `${field} ${msg}.`, details: { field } });
-  };
-  if (p.threshold !== undefined && p.threshold !== -1 && !(p.threshold >= 0 && Number.isFinite(p.threshold))) bad('Threshold', 'must be a non-negative number, or −1 for automatic');
-  if (algorithm.endsWith('_PREDICT') && !p.testDatasetId) bad('Test dataset', 'must be chosen for a classification job');
-  if (algorithm.includes('KMEANS')) {
-    const k = p.k ?? 3;
-    if (!Number.isInteger(k) || k < 2) bad('k', 'must be a whole number of at least 2');
-    if (k > rows) bad('k', `must not exceed the number of records (${rows})`);
-  }
-  if (p.maxIterations !== undefined && (!Number.isInteger(p.maxIterations) || p.maxIterations < 1 || p.maxIterations > 1000)) {
-    bad('Max iterations', 'must be a whole number between 1 and 1000');
-  }
-  if (p.tolerance !== undefined && !(p.tolerance >= 0 && Number.isFinite(p.tolerance))) bad('Tolerance', 'must be a non-negative number');
-  if (p.sens !== undefined && !(p.sens >= 0 && p.sens < 1)) bad('Sens', 'must be a number in [0, 1)');
 }
 
 function defaultObjectStore(s: Settings, fetchImpl?: typeof fetch): ObjectStore {

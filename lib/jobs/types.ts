@@ -6,9 +6,11 @@
  */
 import type { SerializedError } from '../errors';
 
-/** Rory algorithm names as they travel on the wire (spec/protocol.md §3.5). */
-export { ALGORITHMS, type Algorithm } from '../rory/headers';
-import type { Algorithm } from '../rory/headers';
+/** The algorithms a job runs, by the name its record keeps (rory/algorithms/ids.ts). */
+export { JOB_ALGORITHMS, type JobAlgorithm } from '../rory/algorithms/ids';
+export type { JobParams } from '../rory/algorithms/spec';
+import type { JobAlgorithm } from '../rory/algorithms/ids';
+import type { JobParams } from '../rory/algorithms/spec';
 
 export type JobStatus =
   | 'draft' // created, not started
@@ -19,18 +21,6 @@ export type JobStatus =
   | 'denied' // the user denied a decryption; stopped cleanly
   | 'cancelled'
   | 'interrupted'; // the page was closed or reloaded mid-run
-
-export interface JobParams {
-  readonly k?: number;
-  readonly maxIterations?: number;
-  readonly sens?: number;
-  readonly tolerance?: number;
-  readonly threshold?: number;
-  /** Classification: the test dataset (the job's datasetId is the model / training set). */
-  readonly testDatasetId?: string;
-  /** PQC jobs: the CKKS key set (default: the newest with relinearization keys, or a new one). */
-  readonly ckksKeyId?: string;
-}
 
 export interface JobEvent {
   readonly at: number;
@@ -79,7 +69,7 @@ export interface JobResult {
 export interface JobRecord {
   readonly id: string;
   readonly name: string;
-  readonly algorithm: Algorithm;
+  readonly algorithm: JobAlgorithm;
   readonly datasetId: string;
   readonly params: JobParams;
   readonly createdAt: number;

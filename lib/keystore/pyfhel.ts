@@ -85,8 +85,9 @@ export async function importUpstreamKeySet(
 }
 
 /** Record parameters for a CKKS key set, naming the matching Rory parameter set (`default-128`, `ml-128`, …) if any. */
-export function ckksKeyParams(p: CkksParams, hasRelinKeys: boolean, hasGaloisKeys: boolean): CkksKeyParams {
+export function ckksKeyParams(p: CkksParams, hasRelinKeys: boolean, hasGaloisKeys: boolean, galoisSteps?: readonly number[]): CkksKeyParams {
   return {
+    ...(galoisSteps && galoisSteps.length > 0 ? { galoisSteps: [...galoisSteps] } : {}),
     parameterSet: ckksParameterSetName(p),
     polyModulusDegree: p.polyModulusDegree,
     coeffModulusBits: [...p.coeffModulusBits],

@@ -57,6 +57,8 @@ export interface CkksKeyParams {
   readonly scaleBits: number;
   readonly hasRelinKeys: boolean;
   readonly hasGaloisKeys: boolean;
+  /** Rotation steps the Galois keys cover, when known (generated key sets; imported ones may not say). */
+  readonly galoisSteps?: readonly number[];
 }
 
 export interface LiuKeyRecord extends KeyRecordBase {

@@ -4,7 +4,7 @@ import { useEffect } from 'react';
 import { browserJobController } from '../jobs/browser';
 import type { NewJobInput } from '../jobs/controller';
 import { createIdbJobStore } from '../jobs/store';
-import type { ApprovalDecision } from '../rory/algorithms/interactive-kmeans';
+import type { ApprovalDecision } from '../rory/kit';
 
 const store = createIdbJobStore();
 

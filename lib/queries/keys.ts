@@ -1,28 +1,19 @@
 /**
  * TanStack Query options and hooks for the key store (keys page). The query cache only ever holds
- * key RECORDS (metadata); secret material is loaded from the key store inside mutation functions
- * and handed straight to the crypto engine (worker pool), never returned from a hook.
+ * key RECORDS (metadata). Everything that touches secret material — generating, importing,
+ * backing up, self-testing, sample encryption — runs in the crypto engine (the worker pool), by
+ * key id; this page never loads a secret key (style.md rule 8).
  */
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { AppError } from '../errors';
 import { ckksParams, type CkksMode, type CkksSecurityLevel } from '../crypto/ckks';
-import { LIU_LEVELS, type LiuLevel } from '../crypto/liu';
-import {
-  browserKeyStore,
-  ckksKeyParams,
-  exportBackup,
-  importBackup,
-  importUpstreamKeySet,
-  publicBundleFile,
-  upstreamKeySetFromFiles,
-  upstreamPublicFiles,
-  type KeyFileNames,
-  type NamedFile,
-} from '../keystore';
-import { browserCryptoEngine, setCryptoPoolSize } from '@/workers/crypto-client';
-import type { Progress } from '@/workers/engine';
-import { decryptSample, encryptSample, parseSampleValues } from '@/workers/sample';
-import { runSelfTest } from '@/workers/self-test';
+import type { LiuLevel } from '../crypto/liu';
+import { browserKeyStore, publicBundleFile, upstreamPublicFiles, type KeyFileNames, type NamedFile } from '../keystore';
+import { decryptSample, encryptSample, parseSampleValues } from '../engine/sample';
+import { runSelfTest } from '../engine/self-test';
+import type { Progress } from '../engine/types';
+import { platform } from '../platform';
 import { useSettings } from './settings';
 
 const KEYS = ['keys'] as const;
@@ -46,7 +37,7 @@ export function useCryptoPoolSize(): void {
   const { data } = useSettings();
   const n = data?.settings.MAX_WORKERS;
   useEffect(() => {
-    if (n !== undefined) setCryptoPoolSize(n);
+    if (n !== undefined) platform().setPoolSize(n);
   }, [n]);
 }
 
@@ -56,11 +47,7 @@ function useKeysMutation<V, R>(fn: (v: V) => Promise<R>) {
 }
 
 export function useGenerateLiuKey() {
-  return useKeysMutation(async ({ label, level }: { label: string; level: LiuLevel }) => {
-    const key = await browserCryptoEngine().liuKeygen(level);
-    const { m, nbits } = LIU_LEVELS[level];
-    return browserKeyStore().add({ scheme: 'liu', label, origin: 'generated', params: { level, m, nbits } }, { scheme: 'liu', key });
-  });
+  return useKeysMutation(({ label, level }: { label: string; level: LiuLevel }) => platform().engine().createLiuKey(level, { label }));
 }
 
 export interface CkksKeygenVariables {
@@ -74,42 +61,37 @@ export interface CkksKeygenVariables {
 }
 
 export function useGenerateCkksKey() {
-  return useKeysMutation(async ({ label, mode, level, rotations, signal, onProgress }: CkksKeygenVariables) => {
+  return useKeysMutation(({ label, mode, level, rotations, signal, onProgress }: CkksKeygenVariables) => {
     const params = ckksParams(mode, level);
     const slots = params.polyModulusDegree / 2;
     const galoisSteps: number[] = [];
     if (rotations) for (let s = 1; s < slots; s *= 2) galoisSteps.push(s);
-    const bytes = await browserCryptoEngine().ckksKeygen({ params, relinKeys: true, galoisSteps }, { signal, onProgress });
-    const { secretKey, ...publicBundle } = bytes;
-    return browserKeyStore().add(
-      { scheme: 'ckks', label, origin: 'generated', params: ckksKeyParams(params, publicBundle.relinKeys !== undefined, galoisSteps.length > 0) },
-      { scheme: 'ckks', publicBundle, secretKey },
-    );
+    return platform().engine().createCkksKey({ params, relinKeys: true, galoisSteps }, { label }, { signal, onProgress });
   });
 }
 
 export function useDeleteKey() {
-  return useKeysMutation((id: string) => browserKeyStore().delete(id));
-}
-
-export function useRenameKey() {
-  return useKeysMutation(({ id, label }: { id: string; label: string }) => browserKeyStore().rename(id, label));
+  return useKeysMutation(async (id: string) => {
+    const impact = await browserKeyStore().delete(id);
+    await platform().engine().forget(id);
+    return impact;
+  });
 }
 
 /** Builds the passphrase-protected backup file (its text is ciphertext only). */
 export function useExportBackup() {
-  return useMutation({ mutationFn: ({ passphrase, ids }: { passphrase: string; ids?: readonly string[] }) => exportBackup(browserKeyStore(), passphrase, { ids }) });
+  return useMutation({ mutationFn: ({ passphrase, ids }: { passphrase: string; ids?: readonly string[] }) => platform().engine().exportBackup(passphrase, ids) });
 }
 
 export function useImportBackup() {
-  return useKeysMutation(async ({ file, passphrase }: { file: File; passphrase: string }) => importBackup(browserKeyStore(), await file.text(), passphrase));
+  return useKeysMutation(async ({ file, passphrase }: { file: File; passphrase: string }) => platform().engine().importBackup(await file.text(), passphrase));
 }
 
 export function useImportUpstreamKeys() {
   return useKeysMutation(async ({ files, names, label }: { files: readonly File[]; names: KeyFileNames; label: string }) => {
+    // The files go to the crypto worker as they were picked; it opens, checks and stores them.
     const named = await Promise.all(files.map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
-    const set = upstreamKeySetFromFiles(named, names);
-    return importUpstreamKeySet(browserKeyStore(), set, (bytes) => browserCryptoEngine().ckksInspect(bytes), label);
+    return platform().engine().importCkksFiles(named, names, label);
   });
 }
 
@@ -127,7 +109,7 @@ export function usePublicKeyFiles() {
 export function useKeySelfTest() {
   return useMutation({
     mutationFn: async ({ id, count, signal, onProgress }: { id: string; count: number; signal?: AbortSignal; onProgress?: (p: Progress) => void }) =>
-      runSelfTest(browserCryptoEngine(), await browserKeyStore().loadMaterial(id), count, { signal, onProgress }),
+      runSelfTest(platform().engine(), await requireRecord(id), count, { signal, onProgress }),
   });
 }
 
@@ -135,7 +117,7 @@ export function useSampleEncrypt() {
   return useMutation({
     mutationFn: async ({ id, text }: { id: string; text: string }) => {
       const values = parseSampleValues(text);
-      return encryptSample(browserCryptoEngine(), id, await browserKeyStore().loadMaterial(id), values);
+      return encryptSample(platform().engine(), await requireRecord(id), values);
     },
   });
 }
@@ -143,6 +125,12 @@ export function useSampleEncrypt() {
 export function useSampleDecrypt() {
   return useMutation({
     mutationFn: async ({ id, ciphertext }: { id: string; ciphertext: string }) =>
-      Array.from(await decryptSample(browserCryptoEngine(), id, await browserKeyStore().loadMaterial(id), ciphertext)),
+      Array.from(await decryptSample(platform().engine(), await requireRecord(id), ciphertext)),
   });
+}
+
+async function requireRecord(id: string) {
+  const r = await browserKeyStore().get(id);
+  if (!r) throw new AppError('INVALID_KEY', `no key ${id}`, { userMessage: 'This key no longer exists.' });
+  return r;
 }

@@ -14,7 +14,7 @@
  * timeout, other statuses), PROTOCOL_VIOLATION (unparsable answer), ABORTED.
  */
 import { AppError } from '../errors';
-import { H, type Algorithm } from './headers';
+import { H, TestReply, WorkerAssignmentReply, parseReply, type Algorithm } from './protocol';
 
 export interface WorkerAssignment {
   readonly workerId: string;
@@ -106,8 +106,8 @@ export function createManagerClient(opts: ManagerClientOptions): ManagerClient {
 
   return {
     async getWorker(algorithm, o = {}) {
-      const headers: Record<string, string> = { [H.ALGORITHM]: algorithm, 'Start-Request-Time': String(Date.now() / 1000) };
-      if (o.matrixId !== undefined) headers['Matrix-Id'] = o.matrixId;
+      const headers: Record<string, string> = { [H.ALGORITHM]: algorithm, [H.START_REQUEST_TIME]: String(Date.now() / 1000) };
+      if (o.matrixId !== undefined) headers[H.MATRIX_ID] = o.matrixId;
       const res = await get('/clustering/secure', headers, o.signal);
       const text = await res.text().catch(() => '');
       if (res.status === 503 || (res.status === 500 && text.includes('SERVER_ERROR'))) {
@@ -117,22 +117,22 @@ export function createManagerClient(opts: ManagerClientOptions): ManagerClient {
         });
       }
       if (!res.ok) throw unreachable(`HTTP ${res.status}`);
-      let body: { worker_id?: unknown; worker_port?: unknown; worker_url?: unknown; service_time?: unknown };
+      let body: ReturnType<typeof WorkerAssignmentReply.parse>;
       try {
-        body = JSON.parse(text);
+        body = parseReply(WorkerAssignmentReply, text, 'the worker request');
       } catch {
-        throw new AppError('PROTOCOL_VIOLATION', 'manager answer is not JSON', {
-          userMessage: 'The Rory Manager answered something unexpected. Is the manager address right?',
+        throw new AppError('PROTOCOL_VIOLATION', 'manager answer lacks a valid worker_id/worker_port', {
+          userMessage: 'The Rory Manager answered something unexpected (no valid worker address). Is the manager address right?',
         });
       }
       const workerId = body.worker_id;
-      const workerPort = typeof body.worker_port === 'string' ? Number(body.worker_port) : body.worker_port;
-      if (typeof workerId !== 'string' || !HOSTNAME.test(workerId) || typeof workerPort !== 'number' || !Number.isInteger(workerPort) || workerPort < 1 || workerPort > 65535) {
+      const workerPort = body.worker_port;
+      if (!HOSTNAME.test(workerId) || !Number.isInteger(workerPort) || workerPort < 1 || workerPort > 65535) {
         throw new AppError('PROTOCOL_VIOLATION', 'manager answer lacks a valid worker_id/worker_port', {
           userMessage: 'The Rory Manager answered with an invalid worker address.',
         });
       }
-      const workerUrl = typeof body.worker_url === 'string' && /^https?:\/\/[^\s/]+$/.test(body.worker_url) ? body.worker_url : undefined;
+      const workerUrl = body.worker_url !== undefined && /^https?:\/\/[^\s/]+$/.test(body.worker_url) ? body.worker_url : undefined;
       let url: string;
       if (opts.resolveWorkerUrl) url = opts.resolveWorkerUrl({ workerId, workerPort, workerUrl });
       else if (workerUrl && opts.workerHostOverride === undefined) url = workerUrl;
@@ -141,15 +141,21 @@ export function createManagerClient(opts: ManagerClientOptions): ManagerClient {
         workerId,
         workerPort,
         url: trimSlash(url),
-        serviceTime: typeof body.service_time === 'number' ? body.service_time : undefined,
+        serviceTime: body.service_time,
       };
     },
 
     async health(o = {}) {
       const t0 = performance.now();
       const res = await get('/clustering/test', {}, o.signal);
-      const body = (await res.json().catch(() => null)) as { component_type?: unknown } | null;
-      if (!res.ok || body?.component_type !== 'manager') {
+      const text = await res.text().catch(() => '');
+      let type: string | undefined;
+      try {
+        type = parseReply(TestReply, text, 'the health check').component_type;
+      } catch {
+        type = undefined;
+      }
+      if (!res.ok || type !== 'manager') {
         throw new AppError('PROTOCOL_VIOLATION', `not a Rory manager (HTTP ${res.status})`, {
           userMessage: `The service at ${base} is not a Rory Manager. Check the address in Settings.`,
         });

@@ -10,7 +10,7 @@
  * 2xx answer that does not follow the protocol).
  */
 import { AppError } from '../errors';
-import { H, parseResponseHeaders, parsePythonShape, type RoryResponseHeaders } from './headers';
+import { H, TestReply, parseReply, parseResponseHeaders, type RoryResponseHeaders } from './protocol';
 
 export const WORKER_TIMEOUT_MS = 300_000;
 
@@ -106,94 +106,15 @@ export function createWorkerClient(opts: WorkerClientOptions): WorkerClient {
     post: (path, headers, o = {}) => call('POST', path, headers, o),
     async test(o = {}) {
       const r = await call('GET', '/clustering/test', {}, { signal: o.signal, timeoutMs: 10_000 });
-      let body: { component_type?: unknown } | null = null;
+      let type: string | undefined;
       try {
-        body = JSON.parse(r.text);
+        type = parseReply(TestReply, r.text, 'the health check').component_type;
       } catch {
-        /* handled below */
+        type = undefined;
       }
-      if (body?.component_type !== 'worker') {
+      if (type !== 'worker') {
         throw new AppError('PROTOCOL_VIOLATION', 'not a Rory worker', { userMessage: `The service at ${url} is not a Rory worker.` });
       }
     },
   };
-}
-
-function violation(what: string): AppError {
-  return new AppError('PROTOCOL_VIOLATION', what, { userMessage: `The Rory worker answered outside the protocol: ${what}.` });
-}
-
-function parseJsonObject(text: string, what: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw violation(`${what} body is not JSON`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw violation(`${what} body is not a JSON object`);
-  return v as Record<string, unknown>;
-}
-
-export interface Step1Reply {
-  readonly labels: Int32Array;
-  readonly encryptedShiftMatrixId: string;
-  readonly nIterations?: number;
-  readonly serviceTime?: number;
-}
-
-/**
- * Parses an SKMeans/DBSKMeans step-1 answer (200 JSON `{label_vector, encrypted_shift_matrix_id,
- * n_iterations, service_time}`), checking `n` labels, each an integer in [0, k).
- */
-export function parseStep1Reply(reply: WorkerReply, expect: { n: number; k: number }): Step1Reply {
-  if (reply.status !== 200) throw violation(`step 1 answered HTTP ${reply.status}, expected 200`);
-  const body = parseJsonObject(reply.text, 'step 1');
-  const lv = body.label_vector;
-  if (!Array.isArray(lv) || lv.length !== expect.n) throw violation(`step 1 label_vector must hold ${expect.n} labels`);
-  const labels = new Int32Array(expect.n);
-  for (let i = 0; i < lv.length; i++) {
-    const v = lv[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= expect.k) throw violation(`step 1 label ${i} is not a cluster index in [0, ${expect.k})`);
-    labels[i] = v;
-  }
-  const id = body.encrypted_shift_matrix_id ?? reply.rory.encryptedShiftMatrixId;
-  if (typeof id !== 'string' || id === '') throw violation('step 1 names no encrypted_shift_matrix_id');
-  return {
-    labels,
-    encryptedShiftMatrixId: id,
-    nIterations: typeof body.n_iterations === 'number' ? body.n_iterations : undefined,
-    serviceTime: typeof body.service_time === 'number' ? body.service_time : reply.rory.serviceTime,
-  };
-}
-
-export interface Step2Reply {
-  /** Clustering-Status header (0 completed, 2 continue). */
-  readonly status: 0 | 2;
-  /** DBSKMeans: the FDHOPE UDM shape to echo as `Encrypted-Udm-Shape` next round. */
-  readonly encryptedUdmShape?: number[];
-  readonly serviceTime?: number;
-}
-
-/** Parses an SKMeans step-2 answer: 204 (an empty 200 is tolerated) with `Clustering-Status` 0 or 2. */
-export function parseSkmeansStep2Reply(reply: WorkerReply): Step2Reply {
-  const s = reply.rory.clusteringStatus;
-  if (s === undefined) throw violation('step 2 sent no Clustering-Status header (is it exposed through CORS?)');
-  if (s === 1) throw violation('step 2 answered Clustering-Status 1 (START)');
-  return { status: s, serviceTime: reply.rory.serviceTime ?? reply.rory.totalServiceTime };
-}
-
-/** Parses a DBSKMeans step-2 answer: 200 JSON with `encrypted_udm_shape`, header `Clustering-Status`. */
-export function parseDbskmeansStep2Reply(reply: WorkerReply): Step2Reply {
-  const base = parseSkmeansStep2Reply(reply);
-  const body = reply.text.trim() === '' ? {} : parseJsonObject(reply.text, 'step 2');
-  const shapeText = typeof body.encrypted_udm_shape === 'string' ? body.encrypted_udm_shape : reply.headers.get(H.ENCRYPTED_UDM_SHAPE);
-  let encryptedUdmShape: number[] | undefined;
-  if (shapeText !== null && shapeText !== undefined) {
-    try {
-      encryptedUdmShape = parsePythonShape(shapeText);
-    } catch {
-      throw violation('step 2 encrypted_udm_shape is not a shape');
-    }
-  }
-  return { ...base, encryptedUdmShape };
 }

@@ -1,10 +1,8 @@
 /**
  * @module server/worker
- * The local Rory worker over HTTP (spec/protocol.md §5.0, §5.2, §5.3, §4.3). Routes:
- * `GET|POST /clustering/test`, `GET|POST /classification/test`, `POST /clustering/skmeans`,
- * `POST /clustering/dbskmeans` (steps 1 and 2, logic in `core.ts`), the NNC family and KMeans
- * (`nnc.ts`), KNN/SKNN (`classify.ts`) and the CKKS routes under `/clustering/pqc/` and
- * `/classification/pqc/` (`pqc.ts`).
+ * The local Rory worker over HTTP (spec/protocol.md §5.0, §4.3): `GET|POST /clustering/test`,
+ * `GET|POST /classification/test`, and one route per algorithm from `algorithms/registry.ts`
+ * (each algorithm's folder under `algorithms/` holds its computation and route).
  *
  * At start the worker registers with the manager (`POST /workers/started` with `Worker-Id`,
  * `Worker-Port` and our `Worker-Host`, the address a browser can reach it at), retrying until
@@ -12,12 +10,11 @@
  */
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import type { ObjectStore } from '@/lib/storage/types';
-import { H } from '@/lib/rory/headers';
+import { H } from '@/lib/rory/protocol';
 import { baseUrl, listen, route, type RequestContext } from '../common/http';
-import { createClassifyRoutes } from './classify';
-import { createNncRoutes } from './nnc';
-import { createPqcRoutes } from './pqc';
-import { createWorkerCore } from './core';
+import { createAlgorithmRoutes, WORKER_ROUTES } from './algorithms/registry';
+import { createCkksServices } from './ckks';
+import { testReply } from './kit';
 
 /** Enough to build a MictlanX client for the worker's storage. */
 export interface WorkerStoreConfig {
@@ -70,27 +67,18 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
         maxRetries: opts.store.maxRetries ?? 10,
         producerId: opts.store.producerId ?? nodeId,
       });
-  const core = createWorkerCore({ store, log });
-  const nnc = createNncRoutes(store);
-  const classify = createClassifyRoutes(store);
-  const pqc = createPqcRoutes(store, { log });
+  const ckks = createCkksServices(store);
+  const handlers = createAlgorithmRoutes({ store, log, ckks });
   const headers = (ctx: RequestContext) => (name: string) => ctx.header(name);
 
   const server = await listen(
     [
-      route(['GET', 'POST'], '/clustering/test', () => core.test()),
-      route(['GET', 'POST'], '/classification/test', () => core.test()),
-      route('POST', '/clustering/skmeans', (ctx) => core.skmeans(headers(ctx))),
-      route('POST', '/clustering/dbskmeans', (ctx) => core.dbskmeans(headers(ctx))),
-      route('POST', '/clustering/dbsnnc', (ctx) => nnc.dbsnnc(headers(ctx))),
-      route('POST', '/clustering/nnc', (ctx) => nnc.nnc(headers(ctx))),
-      route('POST', '/clustering/kmeans', (ctx) => nnc.kmeans(headers(ctx))),
-      route('POST', '/classification/knn/predict', (ctx) => classify.knn(headers(ctx))),
-      route('POST', '/classification/sknn/predict', (ctx) => classify.sknn(headers(ctx))),
-      route('POST', '/clustering/pqc/skmeans', (ctx) => pqc.skmeans(headers(ctx))),
-      route('POST', '/clustering/pqc/dbskmeans', (ctx) => pqc.dbskmeans(headers(ctx))),
-      route('POST', '/clustering/pqc/dbsnnc', (ctx) => pqc.dbsnnc(headers(ctx))),
-      route('POST', '/classification/pqc/sknn/predict', (ctx) => pqc.sknn(headers(ctx))),
+      route(['GET', 'POST'], '/clustering/test', testReply),
+      route(['GET', 'POST'], '/classification/test', testReply),
+      ...WORKER_ROUTES.map((r) => {
+        const handler = handlers.get(r.path)!;
+        return route('POST', r.path, (ctx) => handler(headers(ctx)));
+      }),
     ],
     opts.port ?? 0,
     host,
@@ -142,7 +130,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
       closed = true;
       stop.abort();
       await server.close();
-      pqc.dispose();
+      ckks.dispose();
     },
   };
 }

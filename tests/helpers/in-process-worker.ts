@@ -1,17 +1,25 @@
 /**
- * A `fetch` that answers worker routes by calling the worker core in-process (no sockets), so
- * the real WorkerClient, machine and runner run a whole job in milliseconds in unit tests.
+ * A `fetch` that answers worker routes by calling the worker's route handlers in-process (no
+ * sockets), so the real WorkerClient, machine and runner run a whole job in milliseconds in unit
+ * tests.
  */
 import type { Reply } from '@/server/common/http';
-import type { HeaderReader, WorkerCore } from '@/server/worker/core';
+import type { ObjectStore } from '@/lib/storage/types';
+import { createAlgorithmRoutes } from '@/server/worker/algorithms/registry';
+import { createCkksServices } from '@/server/worker/ckks';
+import { testReply, type HeaderReader } from '@/server/worker/kit';
 
-export type CoreRoute = (h: HeaderReader) => Promise<Reply> | Reply;
+export type CoreRoute = (h: HeaderReader) => Promise<Reply>;
 
-export function inProcessWorkerFetch(core: WorkerCore, overrides: Record<string, CoreRoute> = {}): typeof fetch {
+/** The local worker's algorithm routes over `store`, by path. */
+export function workerRoutes(store: ObjectStore): Map<string, CoreRoute> {
+  return createAlgorithmRoutes({ store, log: () => {}, ckks: createCkksServices(store) });
+}
+
+export function inProcessWorkerFetch(store: ObjectStore, overrides: Record<string, CoreRoute> = {}): typeof fetch {
   const routes: Record<string, CoreRoute> = {
-    '/clustering/test': () => core.test(),
-    '/clustering/skmeans': (h) => core.skmeans(h),
-    '/clustering/dbskmeans': (h) => core.dbskmeans(h),
+    ...Object.fromEntries(workerRoutes(store)),
+    '/clustering/test': async () => testReply(),
     ...overrides,
   };
   return (async (input: string | URL | Request, init?: RequestInit) => {

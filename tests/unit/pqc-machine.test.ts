@@ -1,6 +1,6 @@
 /**
  * The PQC (CKKS) variants of the interactive k-means reducer (lib/rory/algorithms/
- * interactive-kmeans.ts; spec/crypto.md §7.6, §7.7; docs/protocol-additions.md §1–2): effect
+ * interactive-kmeans/machine.ts; spec/crypto.md §7.6, §7.7; docs/protocol-additions.md §1–2): effect
  * order, E3 encodings, the custody step before the worker is asked, the PQC headers and the
  * decryption guard on k ciphertexts.
  */
@@ -14,8 +14,8 @@ import {
   type KmeansEvent,
   type KmeansState,
   type Transition,
-} from '@/lib/rory/algorithms/interactive-kmeans';
-import { acknowledgementKeys, leakageProfile } from '@/lib/rory/leakage';
+} from '@/lib/rory/algorithms/interactive-kmeans/machine';
+import { acknowledgementKeys, leakageProfile } from '@/lib/rory/algorithms/registry';
 
 const KEYS_ID = `ckks${'ab'.repeat(16)}`;
 
@@ -91,7 +91,7 @@ describe('SKMeans-PQC reducer', () => {
     let t = drive(init('SKMEANS_PQC'), ...SK_PREP, { type: 'step1Done', labels: LABELS, shiftId: 'P1encryptedshiftmatrix' });
     expect(t.effects).toEqual([{ type: 'fetchShift', key: 'P1encryptedshiftmatrix', encoding: 'E3', round: 0 }]);
     t = next(t.state, { type: 'shiftFetched', key: 'P1encryptedshiftmatrix', shape: [2], dtype: 'ckks', allFinite: true });
-    expect(t.effects[0]).toMatchObject({ type: 'requestApproval', request: { objectKey: 'P1encryptedshiftmatrix', shape: '(2, 2)', round: 1 } });
+    expect(t.effects[0]).toMatchObject({ type: 'requestApproval', request: { objectKey: 'P1encryptedshiftmatrix', shape: [2, 2], round: 1 } });
     t = next(t.state, { type: 'approval', decision: 'approve' });
     expect(t.effects).toEqual([{ type: 'decrypt', objectKey: 'P1encryptedshiftmatrix', expectedShape: [2], round: 0 }]);
     t = next(t.state, { type: 'decrypted', maxAbsShift: 0.5 });

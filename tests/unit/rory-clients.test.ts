@@ -5,12 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@/lib/errors';
 import { createManagerClient } from '@/lib/rory/manager-client';
-import {
-  createWorkerClient,
-  parseDbskmeansStep2Reply,
-  parseSkmeansStep2Reply,
-  parseStep1Reply,
-} from '@/lib/rory/worker-client';
+import { createWorkerClient } from '@/lib/rory/worker-client';
+import { parseDbskmeansStep2Reply, parseSkmeansStep2Reply, parseStep1Reply } from '@/lib/rory/algorithms/interactive-kmeans/replies';
 
 type Script = (url: string, init: RequestInit) => Promise<Response>;
 const fakeFetch = (script: Script) => ((url: string | URL | Request, init?: RequestInit) => script(String(url), init ?? {})) as typeof fetch;

@@ -4,25 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@/lib/errors';
-import {
-  ClusteringStatus,
-  dbskmeansStep1Headers,
-  dbskmeansStep2Headers,
-  floatHeader,
-  intHeader,
-  keys,
-  parseClusteringStatus,
-  parsePythonShape,
-  parseResponseHeaders,
-  pythonShape,
-  skmeansStep1Headers,
-  skmeansStep2Headers,
-} from '@/lib/rory/headers';
+import { ClusteringStatus, floatHeader, intHeader, keys, parseClusteringStatus, parsePythonShape, parseResponseHeaders, pythonShape } from '@/lib/rory/protocol';
+import { step1Headers, step2Headers, type KmeansAlgorithm, type KmeansCallParams } from '@/lib/rory/algorithms/interactive-kmeans/calls';
 import { assertMatrixId, matrixId, MICTLANX_SAFE_ID, newJobId } from '@/lib/rory/ids';
-import { acknowledge, acknowledgementKeys, assertAcknowledged, leakageProfile } from '@/lib/rory/leakage';
+import { acknowledge, acknowledgementKeys, assertAcknowledged, leakageProfile } from '@/lib/rory/algorithms/registry';
 import { seededRandomBytes } from '@/lib/crypto/random';
 
-const base = { p: 'irisjob1', encryptedShape: [150, 4, 3], numChunks: 4, k: 3, m: 3, iterations: 2, maxIterations: 10 };
+const base = { p: 'irisjob1', encryptedShape: [150, 4, 3], numChunks: 4, k: 3, iterations: 2, maxIterations: 10 };
+const call = (algorithm: KmeansAlgorithm, extra: Partial<KmeansCallParams> = {}): KmeansCallParams => ({ algorithm, ...base, ...extra });
+const skmeansStep1Headers = (p: { status: 0 | 1 | 2 }) => step1Headers({ ...call('SKMEANS'), ...p });
+const skmeansStep2Headers = (p: { isZero: boolean }) => step2Headers({ ...call('SKMEANS'), ...p });
+const dbskmeansStep1Headers = (p: { status: 0 | 1 | 2; udmShape: number[] }) => step1Headers({ ...call('DBSKMEANS', { udmShape: p.udmShape }), status: p.status });
+const dbskmeansStep2Headers = (p: { udmShape: number[]; isZero: boolean }) => step2Headers({ ...call('DBSKMEANS', { udmShape: p.udmShape }), isZero: p.isZero });
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -69,7 +62,7 @@ describe('status codes and shapes', () => {
 
 describe('request headers', () => {
   it('builds SKMeans step 1 exactly', () => {
-    expect(skmeansStep1Headers({ ...base, status: ClusteringStatus.WORK_IN_PROGRESS })).toEqual({
+    expect(skmeansStep1Headers({ status: ClusteringStatus.WORK_IN_PROGRESS })).toEqual({
       'Step-Index': '1',
       'Clustering-Status': '2',
       'Plaintext-Matrix-Id': 'irisjob1',
@@ -86,7 +79,7 @@ describe('request headers', () => {
   });
 
   it('builds SKMeans step 2 with the shift id, status 2 and the client decision', () => {
-    const h = skmeansStep2Headers({ ...base, isZero: false });
+    const h = skmeansStep2Headers({ isZero: false });
     expect(h['Step-Index']).toBe('2');
     expect(h['Clustering-Status']).toBe('2');
     expect(h['Shift-Matrix-Id']).toBe('irisjob1shiftmatrix');
@@ -94,11 +87,11 @@ describe('request headers', () => {
   });
 
   it('builds DBSKMeans steps with the UDM shape and the OPE shift id', () => {
-    const h1 = dbskmeansStep1Headers({ ...base, status: ClusteringStatus.START, udmShape: [150, 150, 4] });
+    const h1 = dbskmeansStep1Headers({ status: ClusteringStatus.START, udmShape: [150, 150, 4] });
     expect(h1['Encrypted-Udm-Shape']).toBe('(150, 150, 4)');
     expect(h1['Encrypted-Udm-Dtype']).toBe('float64');
     expect(h1['Clustering-Status']).toBe('1');
-    const h2 = dbskmeansStep2Headers({ ...base, udmShape: [150, 3, 4], isZero: false });
+    const h2 = dbskmeansStep2Headers({ udmShape: [150, 3, 4], isZero: false });
     expect(h2['Shift-Matrix-Ope-Id']).toBe('irisjob1shiftmatrixope');
     expect(h2['Encrypted-Udm-Shape']).toBe('(150, 3, 4)');
     expect(h2['Step-Index']).toBe('2');

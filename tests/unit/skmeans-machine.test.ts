@@ -8,23 +8,24 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandomBytes } from '@/lib/crypto/random';
 import { matrix, type Matrix } from '@/lib/data/matrix';
-import * as skmeans from '@/lib/rory/algorithms/skmeans';
-import * as dbskmeans from '@/lib/rory/algorithms/dbskmeans';
-import type { Effect, KmeansEvent, KmeansState, Transition } from '@/lib/rory/algorithms/interactive-kmeans';
-import { createInlineCrypto } from '@/lib/rory/inline-crypto';
-import { acknowledge } from '@/lib/rory/leakage';
-import { deleteJobObjects, jobObjectKeys, runKmeansJob, type JobLogEvent, type KmeansJob, type RunnerCrypto, type RunnerDeps } from '@/lib/rory/runner';
+import { initialState, kmeansConfig, next, type Effect, type KmeansConfigInput, type KmeansEvent, type KmeansState, type Transition } from '@/lib/rory/algorithms/interactive-kmeans/machine';
+import { runKmeansJob, type KmeansJob } from '@/lib/rory/algorithms/interactive-kmeans/runner';
+import { acknowledge, REGISTRY } from '@/lib/rory/algorithms/registry';
+import type { ApprovalDecision, ApprovalRequest, JobLogEvent, RunContext } from '@/lib/rory/kit';
 import { createWorkerClient } from '@/lib/rory/worker-client';
-import type { ApprovalDecision, ApprovalRequest } from '@/lib/rory/algorithms/interactive-kmeans';
-import { createWorkerCore } from '@/server/worker/core';
 import { MemoryStore } from '../helpers/memory-store';
-import { inProcessWorkerFetch, type CoreRoute } from '../helpers/in-process-worker';
+import { inProcessWorkerFetch, workerRoutes, type CoreRoute } from '../helpers/in-process-worker';
+import { testEngine } from '../helpers/engine';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
 import { rejection } from '../helpers/errors';
 import { adjustedRandIndex } from '@/lib/data/metrics';
 
 // ---------------------------------------------------------------------------------------------
 // Reducer
+
+type Init = Omit<KmeansConfigInput, 'algorithm'>;
+const skmeans = { init: (c: Init) => initialState(kmeansConfig({ ...c, algorithm: 'SKMEANS' })), next };
+const dbskmeans = { init: (c: Init) => initialState(kmeansConfig({ ...c, algorithm: 'DBSKMEANS', acknowledged: c.acknowledged ?? true })), next };
 
 function drive(s: KmeansState, ...events: KmeansEvent[]): Transition {
   let t: Transition = { state: s, effects: [] };
@@ -81,7 +82,7 @@ describe('SKMeans reducer', () => {
     const req = t.effects[0];
     expect(req.type).toBe('requestApproval');
     if (req.type !== 'requestApproval') return;
-    expect(req.request).toMatchObject({ jobId: 'job1', round: 1, objectKey: 'P1encryptedshiftmatrix', shape: '(2, 2, 3)' });
+    expect(req.request).toMatchObject({ jobId: 'job1', round: 1, objectKey: 'P1encryptedshiftmatrix', shape: [2, 2, 3] });
     expect(req.request.purpose).toMatch(/unencrypted/);
     t = skmeans.next(t.state, { type: 'approval', decision: 'approve' });
     expect(t.effects).toEqual([{ type: 'decrypt', objectKey: 'P1encryptedshiftmatrix', expectedShape: [2, 2, 3], round: 0 }]);
@@ -213,23 +214,26 @@ interface Harness {
   readonly store: MemoryStore;
   readonly events: JobLogEvent[];
   readonly approvals: ApprovalRequest[];
-  readonly decrypted: string[];
-  readonly deps: RunnerDeps;
+  /** Number of Liu values (k·a) of each decryption. */
+  readonly decrypted: number[];
+  readonly deps: RunContext;
+  readonly liuKey: string;
 }
 
-function harness(
+async function harness(
   opts: { routes?: Record<string, CoreRoute>; approve?: (r: ApprovalRequest) => ApprovalDecision; signal?: AbortSignal; seed?: number } = {},
-): Harness {
+): Promise<Harness> {
   const store = new MemoryStore();
-  const core = createWorkerCore({ store });
-  const fetchFn = inProcessWorkerFetch(core, opts.routes);
-  const inner = createInlineCrypto({ rb: seededRandomBytes(opts.seed ?? 1) });
-  const decrypted: string[] = [];
-  const crypto: RunnerCrypto = {
-    ...inner,
-    async liuDecryptTensor(t, o) {
-      decrypted.push(`(${t.shape.join(', ')})`);
-      return inner.liuDecryptTensor(t, o);
+  const fetchFn = inProcessWorkerFetch(store, opts.routes);
+  const t = testEngine({ seed: opts.seed ?? 1 });
+  const liuKey = await t.liuKey();
+  const decrypted: number[] = [];
+  const engine = {
+    ...t.engine,
+    async liuDecrypt(id: string, c: Float64Array, o?: Parameters<typeof t.engine.liuDecrypt>[2]) {
+      const out = await t.engine.liuDecrypt(id, c, o);
+      decrypted.push(out.length);
+      return out;
     },
   };
   const events: JobLogEvent[] = [];
@@ -239,11 +243,12 @@ function harness(
     events,
     approvals,
     decrypted,
+    liuKey,
     deps: {
       store,
       manager: { getWorker: async () => ({ workerId: 'rory-worker-0', workerPort: 9000, url: 'http://rory-worker-0:9000' }) },
-      workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url, fetch: fetchFn }),
-      crypto,
+      workerFor: (a) => createWorkerClient({ baseUrl: a.url, fetch: fetchFn }),
+      engine,
       approve: async (r) => {
         approvals.push(r);
         return opts.approve ? opts.approve(r) : 'approve';
@@ -254,13 +259,14 @@ function harness(
   };
 }
 
-function job(algorithm: 'SKMEANS' | 'DBSKMEANS', data: Matrix, k: number, extra: Partial<KmeansJob> = {}): KmeansJob {
+function job(h: Harness, algorithm: 'SKMEANS' | 'DBSKMEANS', data: Matrix, k: number, extra: Partial<KmeansJob> = {}): KmeansJob {
   return {
     algorithm,
     jobId: 'jobtest1',
     matrixId: 'datajobtest1',
     data,
     k,
+    keys: { liu: h.liuKey },
     acknowledgement: algorithm === 'SKMEANS' ? acknowledge('SKMEANS') : undefined,
     ...extra,
   };
@@ -272,8 +278,8 @@ const reference = kmeansReference();
 describe('SKMeans job, in-process worker', () => {
   it('reproduces the iris reference exactly: 10 assignments, not converged', async () => {
     const ref = reference['iris.csv'];
-    const h = harness();
-    const r = await runKmeansJob(job('SKMEANS', loadCsv('iris.csv'), 3), h.deps);
+    const h = await harness();
+    const r = await runKmeansJob(job(h, 'SKMEANS', loadCsv('iris.csv'), 3), h.deps);
     expect(Array.from(r.labels)).toEqual(ref.labels);
     expect(r.iterations).toBe(10);
     expect(r.converged).toBe(false);
@@ -283,7 +289,7 @@ describe('SKMeans job, in-process worker', () => {
     r.maxShiftPerRound.forEach((v, i) => expect(v).toBeCloseTo(ref.max_abs_shift_per_iteration[i], 9));
     // Rounds 1–9 send a shift (approved); round 10's stays local.
     expect(h.approvals.map((a) => a.round)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(h.decrypted).toEqual([...Array(10).fill('(3, 4, 3)'), '(3, 4, 3)']);
+    expect(h.decrypted).toEqual(Array(11).fill(3 * 4));
     const names = new Set(h.events.map((e) => e.name));
     for (const n of ['LOCAL.READ', 'SEGMENT.ENCRYPT', 'UDM.GENERATION', 'PUT', 'GET.WORKER', 'RUN1', 'DECRYPT', 'ITERATION.COMPLETED', 'COMPLETED']) {
       expect(names.has(n), n).toBe(true);
@@ -295,33 +301,35 @@ describe('SKMeans job, in-process worker', () => {
 
   it('reproduces the blobs reference: converges after 3 assignments', async () => {
     const ref = reference['blobs-100x5-k2.csv'];
-    const h = harness({ approve: () => 'approve-all' });
-    const r = await runKmeansJob(job('SKMEANS', loadCsv('blobs-100x5-k2.csv'), 2), h.deps);
+    const h = await harness({ approve: () => 'approve-all' });
+    const r = await runKmeansJob(job(h, 'SKMEANS', loadCsv('blobs-100x5-k2.csv'), 2), h.deps);
     expect(Array.from(r.labels)).toEqual(ref.labels);
     expect(r.iterations).toBe(3);
     expect(r.converged).toBe(true);
     expect(r.verification.ok).toBe(true);
     expect(h.approvals).toHaveLength(1);
     // The job's objects can be removed afterwards (upstream never collects them).
-    expect([...h.store.entries.keys()].sort()).toEqual(jobObjectKeys('SKMEANS', 'datajobtest1').sort());
-    expect(await deleteJobObjects(h.store, 'SKMEANS', 'datajobtest1')).toBe(6);
+    expect([...h.store.entries.keys()].sort()).toEqual(REGISTRY.SKMEANS.objectKeys('datajobtest1').sort());
+    let deleted = 0;
+    for (const key of REGISTRY.SKMEANS.objectKeys('datajobtest1')) deleted += await h.store.deleteBall(key);
+    expect(deleted).toBe(6);
     expect(h.store.entries.size).toBe(0);
   });
 
   it('refuses to start without the D3 acknowledgement and uploads nothing', async () => {
-    const h = harness();
-    const e = await rejection(runKmeansJob(job('SKMEANS', loadCsv('blobs-100x5-k2.csv'), 2, { acknowledgement: undefined }), h.deps));
+    const h = await harness();
+    const e = await rejection(runKmeansJob(job(h, 'SKMEANS', loadCsv('blobs-100x5-k2.csv'), 2, { acknowledgement: undefined }), h.deps));
     expect(e.code).toBe('ACK_REQUIRED');
     expect(h.store.ops).toEqual([]);
     const wrong = await rejection(
-      runKmeansJob(job('SKMEANS', loadCsv('blobs-100x5-k2.csv'), 2, { acknowledgement: { algorithm: 'SKMEANS', objects: ['{P}udm'] } }), h.deps),
+      runKmeansJob(job(h, 'SKMEANS', loadCsv('blobs-100x5-k2.csv'), 2, { acknowledgement: { algorithm: 'SKMEANS', objects: ['{P}udm'] } }), h.deps),
     );
     expect(wrong.code).toBe('ACK_REQUIRED');
   });
 
   it('stops cleanly with APPROVAL_DENIED and never uploads a shift', async () => {
-    const h = harness({ approve: () => 'deny' });
-    const e = await rejection(runKmeansJob(job('SKMEANS', loadCsv('iris.csv'), 3), h.deps));
+    const h = await harness({ approve: () => 'deny' });
+    const e = await rejection(runKmeansJob(job(h, 'SKMEANS', loadCsv('iris.csv'), 3), h.deps));
     expect(e.code).toBe('APPROVAL_DENIED');
     expect(h.decrypted).toEqual([]);
     expect(h.store.entries.has('datajobtest1shiftmatrix')).toBe(false);
@@ -330,14 +338,14 @@ describe('SKMeans job, in-process worker', () => {
 
   it('aborts with ABORTED', async () => {
     const ac = new AbortController();
-    const h = harness({
+    const h = await harness({
       signal: ac.signal,
       approve: (r) => {
         if (r.round === 2) ac.abort();
         return 'approve';
       },
     });
-    const e = await rejection(runKmeansJob(job('SKMEANS', loadCsv('iris.csv'), 3), h.deps));
+    const e = await rejection(runKmeansJob(job(h, 'SKMEANS', loadCsv('iris.csv'), 3), h.deps));
     expect(e.code).toBe('ABORTED');
   });
 });
@@ -345,8 +353,8 @@ describe('SKMeans job, in-process worker', () => {
 describe('DBSKMeans job, in-process worker', () => {
   it('finds the blobs partition (ARI 1) without any plaintext upload', async () => {
     const ref = reference['blobs-100x5-k2.csv'];
-    const h = harness({ approve: () => 'approve-all' });
-    const r = await runKmeansJob(job('DBSKMEANS', loadCsv('blobs-100x5-k2.csv'), 2), h.deps);
+    const h = await harness({ approve: () => 'approve-all' });
+    const r = await runKmeansJob(job(h, 'DBSKMEANS', loadCsv('blobs-100x5-k2.csv'), 2), h.deps);
     expect(adjustedRandIndex(r.labels, ref.labels)).toBe(1);
     expect(r.verification.ok).toBe(true);
     expect(h.store.entries.has('datajobtest1udm')).toBe(false);
@@ -358,10 +366,10 @@ describe('DBSKMeans job, in-process worker', () => {
 describe('lying workers', () => {
   /** A worker whose step 1 runs normally, then replaces the shift with `tamper(shift)`. */
   function tampering(store: MemoryStore, tamper: (m: Matrix) => Matrix | undefined, shiftId?: string): Record<string, CoreRoute> {
-    const core = createWorkerCore({ store });
+    const skmeansRoute = workerRoutes(store).get('/clustering/skmeans')!;
     return {
       '/clustering/skmeans': async (hdr) => {
-        const reply = await core.skmeans(hdr);
+        const reply = await skmeansRoute(hdr);
         if (hdr('Step-Index') !== '1' || reply.status !== 200) return reply;
         const p = hdr('Plaintext-Matrix-Id') as string;
         const nd = await store.getNdarray(`${p}encryptedshiftmatrix`);
@@ -388,10 +396,10 @@ describe('lying workers', () => {
 
   for (const [what, tamper, id] of cases) {
     it(`refuses to decrypt ${what}`, async () => {
-      const h0 = harness();
-      const h = harness({ routes: tampering(h0.store, tamper, id) });
-      const deps: RunnerDeps = { ...h.deps, store: h0.store };
-      const e = await rejection(runKmeansJob(job('SKMEANS', loadCsv('blobs-100x5-k2.csv'), 2), deps));
+      const h0 = await harness();
+      const h = await harness({ routes: tampering(h0.store, tamper, id) });
+      const deps: RunContext = { ...h.deps, store: h0.store };
+      const e = await rejection(runKmeansJob(job(h, 'SKMEANS', loadCsv('blobs-100x5-k2.csv'), 2, { keys: { liu: h.liuKey } }), deps));
       expect(e.code).toBe('DECRYPTION_REFUSED');
       expect(h.decrypted).toEqual([]);
       expect(h.approvals).toEqual([]);

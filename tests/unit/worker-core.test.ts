@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { matrix } from '@/lib/data/matrix';
-import { assign, encryptedMeans, shiftIsZero, step1, updateUdm } from '@/server/worker/algorithms/skmeans';
-import { createWorkerCore } from '@/server/worker/core';
+import { assign, encryptedMeans, shiftIsZero, step1, updateUdm } from '@/server/worker/algorithms/interactive-kmeans/compute';
+import { liuKmeansRoutes } from '@/server/worker/algorithms/interactive-kmeans/liu';
+import { testReply } from '@/server/worker/kit';
 import { MemoryStore } from '../helpers/memory-store';
 
 /** Plain UDM U[x][y][z] = D[x][z] − D[y][z]. */
@@ -86,7 +87,7 @@ describe('worker routes (core)', () => {
     await store.putNdarray('encryptedP', { dtype: 'float64', shape: [6, 2, 2], data: fakeEnc(D).data });
     await store.putNdarray('Pudm', { dtype: 'float64', shape: [6, 6, 2], data: udmOf(D).data });
     await store.putNdarray('Pencryptedudm', { dtype: 'float64', shape: [6, 6, 2], data: udmOf(D).data });
-    return { store, core: createWorkerCore({ store }) };
+    return { store, core: { test: testReply, ...liuKmeansRoutes({ store, log: () => {} }) } };
   }
   const h = (o: Record<string, string>) => (name: string) => {
     const key = Object.keys(o).find((k) => k.toLowerCase() === name.toLowerCase());

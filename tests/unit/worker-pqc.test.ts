@@ -1,5 +1,5 @@
 /**
- * The worker's CKKS routes in-process (server/worker/pqc.ts; docs/protocol-additions.md §1–4):
+ * The worker's CKKS routes in-process (server/worker/algorithms/*-pqc; docs/protocol-additions.md §1–4):
  * real CKKS, in-memory storage. Whole jobs run against the real cloud in
  * tests/integration/cloud-pqc.test.ts; here: one step's arithmetic and the error contract.
  */
@@ -8,14 +8,16 @@ import * as ckks from '@/lib/crypto/ckks';
 import { matrix } from '@/lib/data/matrix';
 import { udm } from '@/lib/data/udm';
 import { uploadCkksPublicKeys } from '@/lib/rory/ckks-custody';
-import { CiphertextCache, createPqcRoutes } from '@/server/worker/pqc';
-import { assign } from '@/server/worker/algorithms/skmeans';
+import { CiphertextCache } from '@/server/worker/ckks';
+import { assign } from '@/server/worker/algorithms/interactive-kmeans/compute';
+import type { RouteHandler } from '@/server/worker/kit';
+import { workerRoutes } from '../helpers/in-process-worker';
 import { MemoryStore } from '../helpers/memory-store';
 
 let keys: ckks.CkksKeySet;
 let store: MemoryStore;
 let keysId: string;
-let routes: ReturnType<typeof createPqcRoutes>;
+let routes: { skmeans: RouteHandler; sknn: RouteHandler };
 
 // 8 records, 3 attributes; the k = 2 seeds are records 0 and 1 (both near the origin).
 const D = matrix(Float64Array.from([0, 0, 1, 0.5, 0.2, 1, 0.1, 0.1, 0.9, 10, 10, 9, 10.5, 9.8, 9, 9.9, 10.2, 9.5, 0.3, 0.1, 1.2, 10.1, 9.9, 9.1]), [8, 3]);
@@ -32,10 +34,10 @@ beforeAll(async () => {
   keysId = (await uploadCkksPublicKeys(store, keys.publicBundle())).id;
   await store.putBytesList(`encrypted${P}`, keys.encryptRows(D));
   await store.putNdarray(`${P}udm`, { dtype: 'float64', shape: [8, 8, 3], data: udm(D).data });
-  routes = createPqcRoutes(store);
+  const all = workerRoutes(store);
+  routes = { skmeans: all.get('/clustering/pqc/skmeans')!, sknn: all.get('/classification/pqc/sknn/predict')! };
 });
 afterAll(() => {
-  routes?.dispose();
   keys?.dispose();
 });
 

@@ -1,0 +1,16 @@
+/**
+ * @module rory/algorithms/dbskmeans-pqc
+ * DBSKMeans-PQC (spec/crypto.md §7.7; docs/protocol-additions.md §2): CKKS-encrypted dataset, FDHOPE
+ * UDM and shifts; only ciphertexts and public key objects leave the browser. Approximate like
+ * DBSKMeans.
+ */
+import { kmeansFamilySpec } from '../interactive-kmeans/spec';
+import { DBSKMEANS_PQC_LEAKAGE } from './leakage';
+
+export const dbskmeansPqc = kmeansFamilySpec({
+  id: 'DBSKMEANS_PQC',
+  title: 'DBSKMeans-PQC (CKKS + FDHOPE, approximate)',
+  summary: 'DBSKMeans with a post-quantum (CKKS) encrypted dataset: only ciphertexts and public keys leave the browser. Approximate like DBSKMeans (wine: ARI 0.42).',
+  needs: { liu: false, fdhope: true, ckks: { relin: false } },
+  leakage: DBSKMEANS_PQC_LEAKAGE,
+});

@@ -1,0 +1,15 @@
+/**
+ * @module rory/algorithms/dbsnnc
+ * DBSNNC (spec/protocol.md §5.4; spec/crypto.md §7.3): nearest-neighbour clustering on an
+ * FDHOPE-encrypted distance matrix and threshold; one call, no decryption.
+ */
+import { dbsnncFamilySpec } from './spec';
+import { DBSNNC_LEAKAGE } from './leakage';
+
+export const dbsnnc = dbsnncFamilySpec({
+  id: 'DBSNNC',
+  title: 'DBSNNC (FDHOPE distances)',
+  summary: 'Nearest-neighbour clustering on an FDHOPE-encrypted distance matrix and threshold: only ciphertexts leave the browser, one call, no decryption. The number of clusters follows from the threshold.',
+  needs: { liu: true, fdhope: true, ckks: false },
+  leakage: DBSNNC_LEAKAGE,
+});

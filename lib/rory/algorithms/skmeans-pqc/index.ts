@@ -1,0 +1,15 @@
+/**
+ * @module rory/algorithms/skmeans-pqc
+ * SKMeans-PQC (spec/crypto.md §7.6; docs/protocol-additions.md §2): CKKS-encrypted dataset (one
+ * ciphertext per record), plaintext UDM and shifts (acknowledged, D3); public key objects only (D4).
+ */
+import { kmeansFamilySpec } from '../interactive-kmeans/spec';
+import { SKMEANS_PQC_LEAKAGE } from './leakage';
+
+export const skmeansPqc = kmeansFamilySpec({
+  id: 'SKMEANS_PQC',
+  title: 'SKMeans-PQC (CKKS, plaintext UDM)',
+  summary: 'Secure k-means on a CKKS-encrypted dataset with exact labels, but it uploads the plaintext difference matrix and shifts: needs your acknowledgement.',
+  needs: { liu: false, fdhope: false, ckks: { relin: false } },
+  leakage: SKMEANS_PQC_LEAKAGE,
+});

@@ -1,0 +1,16 @@
+/**
+ * @module rory/algorithms/skmeans
+ * SKMeans (spec/crypto.md §7.1; spec/protocol.md §1.1, §5.2): Liu-encrypted dataset, plaintext UDM
+ * and plaintext shifts (needs the per-job acknowledgement, D3); exact labels. Machine and runner:
+ * `../interactive-kmeans/`.
+ */
+import { kmeansFamilySpec } from '../interactive-kmeans/spec';
+import { SKMEANS_LEAKAGE } from './leakage';
+
+export const skmeans = kmeansFamilySpec({
+  id: 'SKMEANS',
+  title: 'SKMeans (Liu, plaintext UDM)',
+  summary: 'Secure k-means with exact labels, but it uploads the plaintext difference matrix and shifts: needs your acknowledgement.',
+  needs: { liu: true, fdhope: false, ckks: false },
+  leakage: SKMEANS_LEAKAGE,
+});

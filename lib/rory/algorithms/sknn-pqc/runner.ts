@@ -1,0 +1,119 @@
+/**
+ * @module rory/algorithms/sknn-pqc/runner
+ * SKNN-PQC (docs/protocol-additions.md §4): the two SKNN steps on CKKS ciphertexts, packed
+ * `R = ⌊slots / a⌋` model records per ciphertext (`Ckks-Rows-Per-Ciphertext`). `encrypted{M}` and
+ * `encrypted{R}` are E4, the worker returns `(x − M_b)²` per test record and block, the app
+ * decrypts (approved, guarded), sums each group of a slots (squared Euclidean distance), takes the
+ * argmin and uploads `distancesindex{R}` as int64 (1, t). The worker gets only the CKKS public
+ * objects (D4); both phases need the acknowledgement (D3).
+ */
+import { AppError } from '../../../errors';
+import { pythonShape, type Matrix } from '../../../data/matrix';
+import { fromMatrix } from '../../../storage/ndarray';
+import { uploadCkksPublicKeys } from '../../ckks-custody';
+import {
+  assignWorker,
+  byteSum,
+  createSteps,
+  decryptGuarded,
+  guardCiphertexts,
+  parseLabels,
+  refuseDecryption,
+  requireKey,
+  runJob,
+  type RunContext,
+} from '../../kit';
+import { assertAcknowledgedFor, profile } from '../../leakage';
+import { FLOAT64, H, keys } from '../../protocol';
+import { WORKER_TIMEOUT_MS } from '../../worker-client';
+import { SKNN_PQC_PATH } from './index';
+import { argminRows, classifySetup, type ClassifyJob, type ClassifyResult } from '../classification';
+import { distancesKeyOf } from '../sknn/runner';
+import { SKNN_PQC_PREDICT_LEAKAGE, SKNN_PQC_TRAIN_LEAKAGE } from './leakage';
+
+export async function runSknnPqcJob(job: ClassifyJob, ctx: RunContext): Promise<ClassifyResult> {
+  const steps = createSteps(ctx);
+  return runJob(ctx, steps, async () => {
+    assertAcknowledgedFor(profile('SKNN_PQC_PREDICT', [...SKNN_PQC_TRAIN_LEAKAGE, ...SKNN_PQC_PREDICT_LEAKAGE]), job.acknowledgement);
+    const { modelId, testId, n, a, t, labelsRow, allowed } = classifySetup(job);
+    const ckksKey = requireKey(job.keys?.ckks, 'CKKS');
+    const info = await ctx.engine.ckksPublic(ckksKey);
+    if (!info.bundle.relinKeys) {
+      throw new AppError('INVALID_KEY', 'relinearization keys required', { userMessage: 'SKNN-PQC multiplies ciphertexts and needs a CKKS key set with relinearization keys. Generate one on the Keys page.' });
+    }
+    if (a > info.slots) throw new AppError('SHAPE_MISMATCH', 'too many attributes', { userMessage: `The records have ${a} attributes but a CKKS ciphertext of this key set holds ${info.slots}.` });
+    const numChunks = job.numChunks ?? 4;
+    const signal = ctx.signal;
+    const timeoutMs = job.workerTimeoutMs ?? WORKER_TIMEOUT_MS;
+    const R = Math.max(1, Math.min(n, Math.floor(info.slots / a)));
+    const B = Math.ceil(n / R);
+    const width = R * a;
+    // Model blocks: record bR + r at slots r·a … r·a + a − 1; test records repeated R times.
+    const blocks = new Float64Array(B * width);
+    blocks.set(job.model.data.subarray(0, n * a));
+    const reps = new Float64Array(t * width);
+    for (let i = 0; i < t; i++) {
+      const row = job.test.data.subarray(i * a, (i + 1) * a);
+      for (let r = 0; r < R; r++) reps.set(row, i * width + r * a);
+    }
+    const put = (key: string, m: Matrix) =>
+      steps.timed('PUT', () => ctx.store.putNdarray(key, fromMatrix(m), { numChunks, tags: { full_shape: pythonShape(m.shape), full_dtype: FLOAT64 }, signal }), { key, bytes: m.data.byteLength });
+    await put(keys.modelLabels(modelId), labelsRow);
+    const encModel = await steps.timed('SEGMENT.ENCRYPT', () => ctx.engine.ckksEncryptRows(ckksKey, blocks, width, { signal }), { what: 'model', ciphertexts: B });
+    await steps.timed('PUT', () => ctx.store.putBytesMatrix(keys.encryptedMatrix(modelId), encModel.map((c) => [c]), { numChunks, signal }), { key: keys.encryptedMatrix(modelId), bytes: byteSum(encModel) });
+    const encTest = await steps.timed('SEGMENT.ENCRYPT', () => ctx.engine.ckksEncryptRows(ckksKey, reps, width, { signal }), { what: 'test', ciphertexts: t });
+    await steps.timed('PUT', () => ctx.store.putBytesMatrix(keys.encryptedMatrix(testId), encTest.map((c) => [c]), { numChunks, signal }), { key: keys.encryptedMatrix(testId), bytes: byteSum(encTest) });
+    const { id: ckksKeysId } = await steps.timed('PUT', () => uploadCkksPublicKeys(ctx.store, info.bundle, { signal }), { key: 'CKKS public keys' });
+    const { assignment, worker } = await assignWorker(ctx, steps, 'SKNN_PQC_PREDICT', modelId);
+    const base = {
+      [H.MODEL_ID]: modelId,
+      [H.RECORDS_TEST_ID]: testId,
+      [H.ENCRYPTED_MODEL_SHAPE]: pythonShape([n, a]),
+      [H.ENCRYPTED_MODEL_DTYPE]: FLOAT64,
+      [H.ENCRYPTED_RECORDS_SHAPE]: pythonShape([t, a]),
+      [H.ENCRYPTED_RECORDS_DTYPE]: FLOAT64,
+      [H.NUM_CHUNKS]: String(numChunks),
+      [H.CKKS_KEYS_ID]: ckksKeysId,
+      [H.CKKS_ROWS_PER_CIPHERTEXT]: String(R),
+    };
+    const r1 = await steps.timed('RUN1', () => worker.post(SKNN_PQC_PATH, { ...base, [H.STEP_INDEX]: '1' }, { signal, timeoutMs }));
+    const distKey = distancesKeyOf(r1, keys.distances(testId), steps);
+    const dist = await steps.timed('GET', () => ctx.store.getBytesMatrix(distKey, { force: true, signal }), (d) => ({ key: distKey, bytes: byteSum(d.flat()) }));
+    // Decryption guard: this job's distances, t rows of B ciphertexts each.
+    if (dist.length !== t || dist.some((row) => row.length !== B)) throw refuseDecryption(steps, distKey, `it is not ${t} rows of ${B} ciphertexts`);
+    const flat = dist.flat();
+    guardCiphertexts(steps, flat, distKey, t * B);
+    const decision = await ctx.approve({
+      jobId: job.jobId,
+      algorithm: 'SKNN_PQC_PREDICT',
+      round: 1,
+      objectKey: distKey,
+      shape: [t, n],
+      purpose: `The encrypted squared distances between your ${t} test records and ${n} training records are decrypted here; the index of the nearest training record of each test record is then sent to the worker in plaintext, so it learns which training record each test record resembles most.`,
+    });
+    if (decision === 'deny') throw new AppError('APPROVAL_DENIED', 'decryption denied', { userMessage: 'You denied the decryption of the distances; the job stopped and nothing more was sent.' });
+    const plain = await steps.timed('DECRYPT', () => decryptGuarded(ctx, steps, ckksKey, flat, width, distKey), { ciphertexts: flat.length });
+    const sums = new Float64Array(t * n);
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < n; j++) {
+        const b = Math.floor(j / R);
+        const off = (i * B + b) * width + (j - b * R) * a;
+        let d = 0;
+        for (let z = 0; z < a; z++) d += plain[off + z];
+        sums[i * n + j] = d;
+      }
+    }
+    const indices = argminRows((i, j) => sums[i * n + j], t, n);
+    const idxKey = keys.distancesIndex(testId);
+    await steps.timed('PUT', () =>
+      ctx.store.putNdarray(idxKey, { dtype: 'int64', shape: [1, t], data: BigInt64Array.from(indices, (v) => BigInt(v)) }, { numChunks, tags: { full_shape: pythonShape([1, t]), full_dtype: 'int64' }, signal }),
+      { key: idxKey },
+    );
+    const r2 = await steps.timed('RUN2', () =>
+      worker.post(SKNN_PQC_PATH, { [H.MODEL_ID]: modelId, [H.RECORDS_TEST_ID]: testId, [H.MODEL_LABELS_SHAPE]: pythonShape(labelsRow.shape), [H.STEP_INDEX]: '2' }, { signal, timeoutMs }),
+    );
+    const labels = parseLabels(r2, t, 'the prediction request', { allowed });
+    steps.emit('COMPLETED', { since: steps.startedAt });
+    return { labels, indices, workerId: assignment.workerId, timings: steps.timings, totalMs: steps.elapsed() };
+  });
+}

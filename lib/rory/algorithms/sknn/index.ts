@@ -1,0 +1,21 @@
+/**
+ * @module rory/algorithms/sknn
+ * SKNN (1-NN on Liu ciphertexts; spec/protocol.md §5.9; spec/crypto.md §7.9).
+ */
+import { classificationSpec } from '../classification';
+import { SKNN_PREDICT_LEAKAGE, SKNN_TRAIN_LEAKAGE } from './leakage';
+
+export const SKNN_PATH = '/classification/sknn/predict';
+
+export const sknn = classificationSpec({
+  id: 'SKNN_PREDICT',
+  title: 'SKNN classification (Liu, 1-NN)',
+  summary: 'Classifies a test set by its nearest training record on Liu ciphertexts. Uploads the training labels and the nearest-record indices in plaintext: needs your acknowledgement.',
+  needs: { liu: true, fdhope: false, ckks: false },
+  train: SKNN_TRAIN_LEAKAGE,
+  predict: SKNN_PREDICT_LEAKAGE,
+  trainWire: 'SKNN_TRAIN',
+  path: SKNN_PATH,
+  encrypted: true,
+  runner: async () => (await import('./runner')).runSknnJob,
+});
