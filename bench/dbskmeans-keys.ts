@@ -13,7 +13,7 @@ import { matrix, type Matrix } from '@/lib/data/matrix';
 import { kmeansManhattan } from '@/lib/data/kmeans';
 import { adjustedRandIndex } from '@/lib/data/metrics';
 import { udm as computeUdm } from '@/lib/data/udm';
-import { assign, updateUdm } from '@/server/worker/algorithms/skmeans';
+import { assign, updateUdm } from '@/server/worker/algorithms/interactive-kmeans/compute';
 
 const GRID = 2 ** -20;
 

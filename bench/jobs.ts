@@ -16,17 +16,17 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ckks from '@/lib/crypto/ckks';
+import { CKKS_DEFAULT_PARAMS } from '@/lib/crypto/ckks';
 import { matrix, type Matrix } from '@/lib/data/matrix';
+import { createInProcessEngine } from '@/lib/engine/in-process';
+import { createMemoryKeyStore } from '@/lib/keystore/memory';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
-import { createInlineCrypto } from '@/lib/rory/inline-crypto';
 import { matrixId, newJobId } from '@/lib/rory/ids';
-import { acknowledge, acknowledgeJob } from '@/lib/rory/leakage';
+import { acknowledgeJob, REGISTRY } from '@/lib/rory/algorithms/registry';
+import type { JobAlgorithm } from '@/lib/rory/algorithms/ids';
+import type { JobLogEvent, RunContext } from '@/lib/rory/kit';
 import { createManagerClient } from '@/lib/rory/manager-client';
 import { createWorkerClient } from '@/lib/rory/worker-client';
-import { runKmeansJob, type JobLogEvent, type RunnerDeps } from '@/lib/rory/runner';
-import { runNncJob, runPlainKmeansJob } from '@/lib/rory/nnc-runner';
-import { runClassificationJob } from '@/lib/rory/classify-runner';
 
 interface CloudInfo {
   readonly routerPort: number;
@@ -54,9 +54,7 @@ const sum = (events: JobLogEvent[], names: string[]) => events.filter((e) => nam
 const reported = (events: JobLogEvent[]) =>
   events.filter((e) => WORKER.includes(e.name)).reduce((s, e) => s + (typeof e.detail?.serviceTime === 'number' ? e.detail.serviceTime * 1000 : 0), 0);
 
-const KMEANS_FAMILY = ['SKMEANS', 'DBSKMEANS', 'SKMEANS_PQC', 'DBSKMEANS_PQC'] as const;
-const ALL = [...KMEANS_FAMILY, 'KMEANS', 'NNC', 'DBSNNC', 'DBSNNC_PQC', 'KNN_PREDICT', 'SKNN_PREDICT', 'SKNN_PQC_PREDICT'] as const;
-type BenchAlgorithm = (typeof ALL)[number];
+const ALL: readonly JobAlgorithm[] = ['SKMEANS', 'DBSKMEANS', 'SKMEANS_PQC', 'DBSKMEANS_PQC', 'KMEANS', 'NNC', 'DBSNNC', 'DBSNNC_PQC', 'KNN_PREDICT', 'SKNN_PREDICT', 'SKNN_PQC_PREDICT'];
 
 async function main(runs: number, dataset: string, k: number, only: readonly string[]): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['--cloud'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -64,7 +62,10 @@ async function main(runs: number, dataset: string, k: number, only: readonly str
     child.once('message', (m) => resolve(m as CloudInfo));
     child.once('exit', (c) => reject(new Error(`cloud exited with ${c}`)));
   });
-  const keys = await ckks.generateKeySet(ckks.CKKS_DEFAULT_PARAMS, { relinKeys: true });
+  const keyStore = createMemoryKeyStore();
+  const engine = createInProcessEngine({ keys: keyStore });
+  const liu = (await engine.createLiuKey(128, { label: 'bench' })).id;
+  const ckksKey = (await engine.createCkksKey({ params: CKKS_DEFAULT_PARAMS, relinKeys: true }, { label: 'bench' })).id;
   try {
     const data = loadCsv(dataset);
     const [n, a] = data.shape;
@@ -73,12 +74,11 @@ async function main(runs: number, dataset: string, k: number, only: readonly str
     const test = loadCsv('classification-test.csv');
     const store = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: info.routerPort, protocol: 'http' }] });
     const manager = createManagerClient({ baseUrl: info.managerUrl });
-    const crypto = createInlineCrypto({ ckks: keys });
-    const cloudDeps = (events: JobLogEvent[]): RunnerDeps => ({
+    const cloudDeps = (events: JobLogEvent[]): RunContext => ({
       store,
       manager,
-      workerClientFactory: (w: { url: string }) => createWorkerClient({ baseUrl: w.url }),
-      crypto,
+      workerFor: (w: { url: string }) => createWorkerClient({ baseUrl: w.url }),
+      engine,
       approve: async () => 'approve-all' as const,
       onEvent: (e: JobLogEvent) => events.push(e),
     });
@@ -95,7 +95,7 @@ async function main(runs: number, dataset: string, k: number, only: readonly str
         const p = matrixId('bench', jobId);
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        const iterations = await runOne(algorithm, { jobId, p, data, k, model, modelLabels, test }, cloudDeps(events));
+        const iterations = await runOne(algorithm, { jobId, p, data, k, model, modelLabels, test, keys: { liu, ckks: ckksKey } }, cloudDeps(events));
         const total = performance.now() - t0;
         const cpu = process.cpuUsage(cpu0);
         const c = sum(events, CRYPTO);
@@ -126,7 +126,7 @@ async function main(runs: number, dataset: string, k: number, only: readonly str
       'crypto = Liu/CKKS encrypt/decrypt + UDM/DM + FDHOPE keygen/encrypt + verify; transfer = client puts/gets (MB as logged by the runners; worker-side storage I/O is inside worker time); worker = step 1/2 HTTP time (worker self = its reported service time).',
     );
   } finally {
-    keys.dispose();
+    engine.dispose();
     child.disconnect();
   }
 }
@@ -139,35 +139,30 @@ interface BenchInput {
   readonly model: Matrix;
   readonly modelLabels: Int32Array;
   readonly test: Matrix;
+  readonly keys: { readonly liu: string; readonly ckks: string };
 }
 
-/** Runs one job of `algorithm`; returns its iteration count when it has one. */
-async function runOne(algorithm: BenchAlgorithm, x: BenchInput, d: RunnerDeps): Promise<number | undefined> {
-  switch (algorithm) {
-    case 'SKMEANS':
-    case 'DBSKMEANS':
-    case 'SKMEANS_PQC':
-    case 'DBSKMEANS_PQC': {
-      const ack = algorithm === 'SKMEANS' || algorithm === 'SKMEANS_PQC' ? acknowledge(algorithm) : undefined;
-      const r = await runKmeansJob({ algorithm, jobId: x.jobId, matrixId: x.p, data: x.data, k: x.k, acknowledgement: ack }, d);
-      return r.iterations;
-    }
-    case 'KMEANS':
-      return (await runPlainKmeansJob({ jobId: x.jobId, matrixId: x.p, data: x.data, k: x.k, acknowledgement: acknowledge('KMEANS') }, d)).iterations;
-    case 'NNC':
-    case 'DBSNNC':
-    case 'DBSNNC_PQC':
-      await runNncJob({ algorithm, jobId: x.jobId, matrixId: x.p, data: x.data, acknowledgement: algorithm === 'NNC' ? acknowledge('NNC') : undefined }, d);
-      return undefined;
-    case 'KNN_PREDICT':
-    case 'SKNN_PREDICT':
-    case 'SKNN_PQC_PREDICT':
-      await runClassificationJob(
-        { algorithm, jobId: x.jobId, storageId: x.p, model: x.model, modelLabels: x.modelLabels, test: x.test, acknowledgement: acknowledgeJob(algorithm) },
-        d,
-      );
-      return undefined;
-  }
+/** Runs one job of `algorithm` through the registry, as the app does; returns its iteration count when it has one. */
+async function runOne(algorithm: JobAlgorithm, x: BenchInput, ctx: RunContext): Promise<number | undefined> {
+  const spec = REGISTRY[algorithm];
+  const classify = spec.kind === 'classification';
+  const outcome = await spec.run(
+    {
+      jobId: x.jobId,
+      storageId: x.p,
+      data: classify ? x.model : x.data,
+      labels: classify ? x.modelLabels : undefined,
+      test: classify ? x.test : undefined,
+      params: { k: x.k, testDatasetId: classify ? 'bench' : undefined },
+      keys: x.keys,
+      acknowledgement: acknowledgeJob(algorithm),
+      numChunks: 4,
+      maxIterations: 10,
+      workerTimeoutMs: 300_000,
+    },
+    ctx,
+  );
+  return outcome.iterations;
 }
 
 if (process.argv[2] === '--cloud') {

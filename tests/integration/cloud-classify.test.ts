@@ -7,18 +7,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nearestNeighbourManhattan } from '@/lib/data/kmeans';
-import { runClassificationJob, type ClassifyDeps } from '@/lib/rory/classify-runner';
-import { createInlineCrypto } from '@/lib/rory/inline-crypto';
-import { acknowledgeJob } from '@/lib/rory/leakage';
+import type { ClassifyJob } from '@/lib/rory/algorithms/classification';
+import { runKnnJob } from '@/lib/rory/algorithms/knn/runner';
+import { acknowledgeJob } from '@/lib/rory/algorithms/registry';
+import { runSknnJob } from '@/lib/rory/algorithms/sknn/runner';
+import type { RunContext } from '@/lib/rory/kit';
 import { createManagerClient } from '@/lib/rory/manager-client';
 import { createWorkerClient } from '@/lib/rory/worker-client';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import { startLocalCloud, type LocalCloud } from '@/server/cloud';
 import { loadCsv } from '../helpers/datasets';
+import { testEngine } from '../helpers/engine';
 
 let cloud: LocalCloud;
 let dataDir: string;
-let deps: ClassifyDeps;
+let deps: RunContext;
+let liu: string;
+
+/** Runs a classification job as the registry does, by its predict algorithm. */
+function runClassificationJob(j: ClassifyJob & { algorithm: 'SKNN_PREDICT' | 'KNN_PREDICT' }, ctx: RunContext) {
+  const { algorithm, ...job } = j;
+  return algorithm === 'SKNN_PREDICT' ? runSknnJob({ ...job, keys: { liu } }, ctx) : runKnnJob(job, ctx);
+}
 let approvals: string[];
 
 const labels = async (name: string) =>
@@ -29,11 +39,13 @@ beforeAll(async () => {
   cloud = await startLocalCloud({ dataDir });
   const router = new URL(cloud.routerUrl);
   approvals = [];
+  const t = testEngine();
+  liu = await t.liuKey();
   deps = {
     store: new MictlanxClient({ routers: [{ id: 'r0', host: router.hostname, port: Number(router.port), protocol: 'http' }], bucket: 'rory', maxRetries: 1 }),
     manager: createManagerClient({ baseUrl: cloud.managerUrl }),
-    workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url }),
-    crypto: createInlineCrypto(),
+    workerFor: (a) => createWorkerClient({ baseUrl: a.url }),
+    engine: t.engine,
     approve: async (req) => (approvals.push(req.objectKey), 'approve'),
   };
 });

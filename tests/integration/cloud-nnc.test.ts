@@ -8,18 +8,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nncLabels } from '@/lib/data/kmeans';
 import { defaultThreshold, dm } from '@/lib/data/udm';
-import { acknowledge } from '@/lib/rory/leakage';
+import { acknowledge } from '@/lib/rory/algorithms/registry';
+import { runDbsnncJob } from '@/lib/rory/algorithms/dbsnnc/runner';
+import { runNncJob } from '@/lib/rory/algorithms/nnc/runner';
+import type { RunContext } from '@/lib/rory/kit';
 import { createManagerClient } from '@/lib/rory/manager-client';
-import { runNncJob, type NncDeps } from '@/lib/rory/nnc-runner';
-import { createInlineCrypto } from '@/lib/rory/inline-crypto';
 import { createWorkerClient } from '@/lib/rory/worker-client';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import { startLocalCloud, type LocalCloud } from '@/server/cloud';
 import { loadCsv } from '../helpers/datasets';
+import { testEngine } from '../helpers/engine';
 
 let cloud: LocalCloud;
 let dataDir: string;
-let deps: NncDeps;
+let deps: RunContext;
+let liu: string;
 let seen: string[];
 
 beforeAll(async () => {
@@ -27,11 +30,14 @@ beforeAll(async () => {
   cloud = await startLocalCloud({ dataDir });
   const router = new URL(cloud.routerUrl);
   seen = [];
+  const t = testEngine();
+  liu = await t.liuKey();
   deps = {
     store: new MictlanxClient({ routers: [{ id: 'r0', host: router.hostname, port: Number(router.port), protocol: 'http' }], bucket: 'rory', maxRetries: 1 }),
     manager: createManagerClient({ baseUrl: cloud.managerUrl }),
-    workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url }),
-    crypto: createInlineCrypto(),
+    workerFor: (a) => createWorkerClient({ baseUrl: a.url }),
+    engine: t.engine,
+    approve: async () => 'deny',
     onEvent: (e) => seen.push(e.name),
   };
 });
@@ -60,7 +66,7 @@ describe('DBSNNC on the local cloud', () => {
     it(`${file}, threshold ${threshold ?? 'automatic'}, sens ${sens ?? 'default'}: equals plaintext NNC on the distance matrix`, async () => {
       const ref = plain(file, threshold);
       const id = `nnc${file.replace(/[^a-z0-9]/gi, '')}${String(threshold ?? 'auto').replace('.', '')}`;
-      const r = await runNncJob({ algorithm: 'DBSNNC', jobId: 'j', matrixId: id, data: ref.D, threshold, sens }, deps);
+      const r = await runDbsnncJob({ algorithm: 'DBSNNC', keys: { liu }, jobId: 'j', matrixId: id, data: ref.D, threshold, sens }, deps);
       expect(r.threshold).toBe(ref.t);
       expect(Array.from(r.labels)).toEqual(ref.labels);
       expect(r.clusters).toBe(new Set(ref.labels).size);
@@ -69,7 +75,7 @@ describe('DBSNNC on the local cloud', () => {
 
   it('uploads only ciphertexts: no plaintext dataset or distance matrix objects exist in storage', async () => {
     const D = loadCsv('blobs-100x5-k2.csv');
-    await runNncJob({ algorithm: 'DBSNNC', jobId: 'j', matrixId: 'nncprivacy', data: D }, deps);
+    await runDbsnncJob({ algorithm: 'DBSNNC', keys: { liu }, jobId: 'j', matrixId: 'nncprivacy', data: D }, deps);
     expect(await deps.store.exists('nncprivacy')).toBe(false);
     expect(await deps.store.exists('nncprivacydm')).toBe(false);
     const edm = await deps.store.getNdarray('nncprivacyencrypteddm');
@@ -85,7 +91,7 @@ describe('DBSNNC on the local cloud', () => {
 describe('DBSNNC with FDHOPE noise on tied distances', () => {
   it('iris with the default sens: labels close to the plaintext rule (ARI printed)', async () => {
     const ref = plain('iris.csv', 0.6);
-    const r = await runNncJob({ algorithm: 'DBSNNC', jobId: 'j', matrixId: 'nncirisnoise', data: ref.D, threshold: 0.6 }, deps);
+    const r = await runDbsnncJob({ algorithm: 'DBSNNC', keys: { liu }, jobId: 'j', matrixId: 'nncirisnoise', data: ref.D, threshold: 0.6 }, deps);
     const { adjustedRandIndex } = await import('@/lib/data/metrics');
     const ari = adjustedRandIndex(ref.labels, Array.from(r.labels));
     console.log(`DBSNNC iris, threshold 0.6, sens 1e-8: ${r.clusters} clusters (plaintext ${new Set(ref.labels).size}), ARI ${ari.toFixed(3)} vs plaintext NNC`);
@@ -96,7 +102,7 @@ describe('DBSNNC with FDHOPE noise on tied distances', () => {
 
 describe('KMeans (plaintext baseline)', () => {
   it('refuses without the acknowledgement, and with it equals the plaintext k-means reference on iris and blobs', async () => {
-    const { runPlainKmeansJob } = await import('@/lib/rory/nnc-runner');
+    const { runPlainKmeansJob } = await import('@/lib/rory/algorithms/kmeans/runner');
     const { kmeansManhattan } = await import('@/lib/data/kmeans');
     await expect(runPlainKmeansJob({ jobId: 'j', matrixId: 'kmack', data: loadCsv('iris.csv'), k: 3 }, deps)).rejects.toMatchObject({ code: 'ACK_REQUIRED' });
     for (const [file, k] of [['iris.csv', 3], ['blobs-100x5-k2.csv', 2]] as const) {
@@ -111,12 +117,12 @@ describe('KMeans (plaintext baseline)', () => {
 
 describe('NNC (plaintext baseline)', () => {
   it('refuses to run without the acknowledgement (D3)', async () => {
-    await expect(runNncJob({ algorithm: 'NNC', jobId: 'j', matrixId: 'nncack', data: loadCsv('iris.csv') }, deps)).rejects.toMatchObject({ code: 'ACK_REQUIRED' });
+    await expect(runNncJob({ jobId: 'j', matrixId: 'nncack', data: loadCsv('iris.csv') }, deps)).rejects.toMatchObject({ code: 'ACK_REQUIRED' });
   });
 
   it('equals plaintext NNC with the acknowledgement', async () => {
     const ref = plain('iris.csv');
-    const r = await runNncJob({ algorithm: 'NNC', jobId: 'j', matrixId: 'nncplain', data: ref.D, acknowledgement: acknowledge('NNC') }, deps);
+    const r = await runNncJob({ jobId: 'j', matrixId: 'nncplain', data: ref.D, acknowledgement: acknowledge('NNC') }, deps);
     expect(Array.from(r.labels)).toEqual(ref.labels);
   });
 

@@ -9,20 +9,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandomBytes } from '@/lib/crypto/random';
 import { matrix, type Matrix } from '@/lib/data/matrix';
 import { kmeansManhattan } from '@/lib/data/kmeans';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
-import { createInlineCrypto } from '@/lib/rory/inline-crypto';
 import { newJobId, matrixId } from '@/lib/rory/ids';
-import { acknowledge } from '@/lib/rory/leakage';
+import { acknowledge } from '@/lib/rory/algorithms/registry';
 import { createManagerClient } from '@/lib/rory/manager-client';
 import { createWorkerClient } from '@/lib/rory/worker-client';
-import { runKmeansJob, type JobLogEvent, type KmeansJob, type RunnerDeps } from '@/lib/rory/runner';
-import type { ApprovalDecision, ApprovalRequest } from '@/lib/rory/algorithms/interactive-kmeans';
+import { runKmeansJob, type KmeansJob } from '@/lib/rory/algorithms/interactive-kmeans/runner';
+import type { ApprovalDecision, ApprovalRequest, JobLogEvent, RunContext } from '@/lib/rory/kit';
 import { startLocalCloud, type LocalCloud } from '@/server/cloud';
 import { route } from '@/server/common/http';
-import { createWorkerCore } from '@/server/worker/core';
+import { workerRoutes } from '../helpers/in-process-worker';
+import { testEngine } from '../helpers/engine';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
 import { startRogueWorker } from '../helpers/rogue-worker';
 import { rejection } from '../helpers/errors';
@@ -43,20 +42,27 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function deps(
-  opts: { approve?: (r: ApprovalRequest) => ApprovalDecision; managerUrl?: string; events?: JobLogEvent[]; keySeed?: number } = {},
-): RunnerDeps {
+type RunOptions = { approve?: (r: ApprovalRequest) => ApprovalDecision; managerUrl?: string; events?: JobLogEvent[]; keySeed?: number };
+
+function context(engine: RunContext['engine'], opts: RunOptions): RunContext {
   return {
     store,
     manager: createManagerClient({ baseUrl: opts.managerUrl ?? cloud.managerUrl }),
-    workerClientFactory: (a) => createWorkerClient({ baseUrl: a.url }),
-    crypto: createInlineCrypto(opts.keySeed === undefined ? {} : { rb: seededRandomBytes(opts.keySeed) }),
+    workerFor: (a) => createWorkerClient({ baseUrl: a.url }),
+    engine,
     approve: async (r) => (opts.approve ? opts.approve(r) : 'approve'),
     onEvent: (e) => opts.events?.push(e),
   };
 }
 
-function job(algorithm: 'SKMEANS' | 'DBSKMEANS', dataset: string, data: Matrix, k: number, extra: Partial<KmeansJob> = {}): KmeansJob {
+/** Runs a job with a fresh Liu key (seeded when `keySeed` is given: Liu and FDHOPE keys are then fixed). */
+async function run(j: Omit<KmeansJob, 'keys'>, opts: RunOptions = {}) {
+  const t = testEngine(opts.keySeed === undefined ? {} : { seed: opts.keySeed });
+  const liu = await t.liuKey();
+  return runKmeansJob({ ...j, keys: { liu } }, context(t.engine, opts));
+}
+
+function job(algorithm: 'SKMEANS' | 'DBSKMEANS', dataset: string, data: Matrix, k: number, extra: Partial<KmeansJob> = {}): Omit<KmeansJob, 'keys'> {
   const jobId = newJobId();
   return {
     algorithm,
@@ -76,7 +82,7 @@ describe('SKMeans on the local cloud', () => {
   it('iris, k=3: the reference labels after exactly 10 assignments', async () => {
     const ref = reference['iris.csv'];
     const events: JobLogEvent[] = [];
-    const r = await runKmeansJob(job('SKMEANS', 'iris', loadCsv('iris.csv'), 3), deps({ events }));
+    const r = await run(job('SKMEANS', 'iris', loadCsv('iris.csv'), 3), { events });
     expect(Array.from(r.labels)).toEqual(ref.labels);
     expect(r.iterations).toBe(10);
     expect(r.converged).toBe(false);
@@ -87,7 +93,7 @@ describe('SKMeans on the local cloud', () => {
 
   it('blobs-100x5-k2, k=2: the reference labels, converged after 3', async () => {
     const ref = reference['blobs-100x5-k2.csv'];
-    const r = await runKmeansJob(job('SKMEANS', 'blobs', loadCsv('blobs-100x5-k2.csv'), 2), deps({ approve: () => 'approve-all' }));
+    const r = await run(job('SKMEANS', 'blobs', loadCsv('blobs-100x5-k2.csv'), 2), { approve: () => 'approve-all' });
     expect(Array.from(r.labels)).toEqual(ref.labels);
     expect(r.iterations).toBe(3);
     expect(r.converged).toBe(true);
@@ -95,7 +101,7 @@ describe('SKMeans on the local cloud', () => {
 
   it('stops cleanly with APPROVAL_DENIED; no shift reaches storage', async () => {
     const j = job('SKMEANS', 'blobs', loadCsv('blobs-100x5-k2.csv'), 2);
-    const e = await rejection(runKmeansJob(j, deps({ approve: () => 'deny' })));
+    const e = await rejection(run(j, { approve: () => 'deny' }));
     expect(e.code).toBe('APPROVAL_DENIED');
     expect(await store.exists(`${j.matrixId}shiftmatrix`)).toBe(false);
     expect(await store.exists(`${j.matrixId}encryptedshiftmatrix`)).toBe(true);
@@ -118,7 +124,7 @@ describe('DBSKMeans on the local cloud', () => {
 
   it('blobs-100x5-k2, k=2: ARI 1 against plaintext Manhattan k-means', async () => {
     const d = loadCsv('blobs-100x5-k2.csv');
-    const r = await runKmeansJob(job('DBSKMEANS', 'blobs', d, 2), deps({ approve: () => 'approve-all', keySeed: 1 }));
+    const r = await run(job('DBSKMEANS', 'blobs', d, 2), { approve: () => 'approve-all', keySeed: 1 });
     expect(adjustedRandIndex(r.labels, plainLabels(d, 2))).toBe(1);
     expect(r.converged).toBe(true);
     expect(r.verification.ok).toBe(true);
@@ -126,7 +132,7 @@ describe('DBSKMeans on the local cloud', () => {
 
   it('blobs-1000x8-k4, k=4: close to plaintext Manhattan k-means (ARI printed)', async () => {
     const d = loadCsv('blobs-1000x8-k4.csv');
-    const r = await runKmeansJob(job('DBSKMEANS', 'blobs1000', d, 4), deps({ approve: () => 'approve-all', keySeed: 1 }));
+    const r = await run(job('DBSKMEANS', 'blobs1000', d, 4), { approve: () => 'approve-all', keySeed: 1 });
     const ari = adjustedRandIndex(r.labels, plainLabels(d, 4));
     console.log(`DBSKMeans blobs-1000x8-k4: ARI ${ari.toFixed(4)} vs plaintext, ${r.iterations} iterations, ${(r.totalMs / 1000).toFixed(1)} s`);
     expect(ari).toBeGreaterThan(0.9);
@@ -135,7 +141,7 @@ describe('DBSKMeans on the local cloud', () => {
 
   it('iris, k=3: reports the ARI (no exact target)', async () => {
     const d = loadCsv('iris.csv');
-    const r = await runKmeansJob(job('DBSKMEANS', 'iris', d, 3), deps({ approve: () => 'approve-all', keySeed: 3 }));
+    const r = await run(job('DBSKMEANS', 'iris', d, 3), { approve: () => 'approve-all', keySeed: 3 });
     const ari = adjustedRandIndex(r.labels, plainLabels(d, 3));
     console.log(`DBSKMeans iris: ARI ${ari.toFixed(3)} vs plaintext Manhattan k-means, ${r.iterations} iterations`);
     expect(ari).toBeGreaterThan(0.2);
@@ -144,7 +150,7 @@ describe('DBSKMeans on the local cloud', () => {
 
   it('fresh random keys on blobs-100x5-k2 stay consistent (verification) whatever the ARI', async () => {
     const d = loadCsv('blobs-100x5-k2.csv');
-    const r = await runKmeansJob(job('DBSKMEANS', 'blobs', d, 2), deps({ approve: () => 'approve-all' }));
+    const r = await run(job('DBSKMEANS', 'blobs', d, 2), { approve: () => 'approve-all' });
     console.log(`DBSKMeans blobs-100x5-k2 with a random key: ARI ${adjustedRandIndex(r.labels, plainLabels(d, 2)).toFixed(3)}`);
     expect(r.verification.ok).toBe(true);
   });
@@ -154,10 +160,10 @@ describe('a lying worker', () => {
   /** A worker on the real router whose step 1 works, then overwrites the shift with `tamper(shift)`. */
   async function liar(tamper: (m: Matrix) => Matrix) {
     const liarStore = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: cloud.routerPort, protocol: 'http' }], bucket: cloud.bucket });
-    const core = createWorkerCore({ store: liarStore });
+    const skmeans = workerRoutes(liarStore).get('/clustering/skmeans')!;
     return startRogueWorker([
       route('POST', '/clustering/skmeans', async (ctx) => {
-        const reply = await core.skmeans((n) => ctx.header(n));
+        const reply = await skmeans((n) => ctx.header(n));
         if (ctx.header('Step-Index') === '1' && reply.status === 200) {
           const key = `${ctx.header('Plaintext-Matrix-Id')}encryptedshiftmatrix`;
           const nd = await liarStore.getNdarray(key);
@@ -187,7 +193,7 @@ describe('a lying worker', () => {
       try {
         const events: JobLogEvent[] = [];
         const j = job('SKMEANS', 'blobs', loadCsv('blobs-100x5-k2.csv'), 2);
-        const e = await rejection(runKmeansJob(j, deps({ managerUrl: l.managerUrl, events })));
+        const e = await rejection(run(j, { managerUrl: l.managerUrl, events }));
         expect(e.code).toBe('DECRYPTION_REFUSED');
         expect(events.some((x) => x.name === 'DECRYPTION.REFUSED')).toBe(true);
         expect(events.some((x) => x.name === 'DECRYPT')).toBe(false);

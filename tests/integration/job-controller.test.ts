@@ -15,7 +15,7 @@ import { createMemoryJobStore } from '@/lib/jobs/store';
 import type { JobRecord } from '@/lib/jobs/types';
 import { createMemoryKeyStore } from '@/lib/keystore';
 import { startLocalCloud, type LocalCloud } from '@/server/cloud';
-import { createInlineCryptoEngine } from '@/workers/engine';
+import { createInProcessEngine } from '@/lib/engine/in-process';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
 import { readFileSync } from 'node:fs';
 
@@ -60,7 +60,7 @@ async function setup(file: string, withLabels = true) {
   await datasets.save(ds);
   const keys = createMemoryKeyStore();
   const jobs = createMemoryJobStore();
-  const ctl = new JobController({ jobs, datasets, keys, engine: createInlineCryptoEngine(), settings: () => settings });
+  const ctl = new JobController({ jobs, datasets, keys, engine: createInProcessEngine({ keys }), settings: () => settings });
   return { ctl, jobs, keys, ds, datasets };
 }
 
@@ -203,7 +203,8 @@ describe('job controller against the local cloud', () => {
     const { ctl, jobs, ds } = await setup('blobs-100x5-k2.csv');
     const job = await ctl.create({ algorithm: 'DBSKMEANS', datasetId: ds.record.id, params: { k: 2 } });
     await jobs.put({ ...job, status: 'awaiting-approval', round: 3, events: [{ at: 1, name: 'RUN1', round: 2 }] });
-    const fresh = new JobController({ jobs, datasets: createMemoryDatasetStore(), keys: createMemoryKeyStore(), engine: createInlineCryptoEngine(), settings: () => settings });
+    const freshKeys = createMemoryKeyStore();
+    const fresh = new JobController({ jobs, datasets: createMemoryDatasetStore(), keys: freshKeys, engine: createInProcessEngine({ keys: freshKeys }), settings: () => settings });
     expect(await fresh.recoverInterrupted()).toBe(1);
     const j = (await jobs.get(job.id))!;
     expect(j.status).toBe('interrupted');

@@ -6,7 +6,6 @@
  * guard, approval denial, abort).
  */
 import { describe, expect, it } from 'vitest';
-import { seededRandomBytes } from '@/lib/crypto/random';
 import { matrix, type Matrix } from '@/lib/data/matrix';
 import { initialState, kmeansConfig, next, type Effect, type KmeansConfigInput, type KmeansEvent, type KmeansState, type Transition } from '@/lib/rory/algorithms/interactive-kmeans/machine';
 import { runKmeansJob, type KmeansJob } from '@/lib/rory/algorithms/interactive-kmeans/runner';
