@@ -199,13 +199,6 @@ export function validateSettings(raw: RawSettings, base: Settings = DEFAULT_SETT
   return { ok: false, errors };
 }
 
-/** Values of `settings` that differ from `base` (what the user changed). */
-export function diffSettings(settings: Settings, base: Settings): Partial<Settings> {
-  const out: Record<string, unknown> = {};
-  for (const k of SETTING_KEYS) if (settings[k] !== base[k]) out[k] = settings[k];
-  return out as Partial<Settings>;
-}
-
 // ---------------------------------------------------------------------------------------------
 // .client.env import / export
 

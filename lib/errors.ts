@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'SEAL_ERROR',
   'KEYSTORE_LOCKED',
   'KEYSTORE_FAILURE',
+  'JOBSTORE_FAILURE',
   'BACKUP_PASSPHRASE',
   'BACKUP_INVALID',
   'STORAGE_NOT_FOUND',
@@ -41,6 +42,45 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * What the UI says for a code when the thrower gave no `userMessage`: never the developer text
+ * (which may name internals). Throwers that know more say it in their own `userMessage`.
+ */
+export const DEFAULT_USER_MESSAGES: Readonly<Record<ErrorCode, string>> = Object.freeze({
+  INVALID_ARGUMENT: 'A value is not valid for this operation. Check the form and try again.',
+  INVALID_KEY: 'The key needed for this is missing or does not fit. Check the Keys page.',
+  SHAPE_MISMATCH: 'The data does not have the shape this operation needs (rows × columns).',
+  CSV_INVALID: 'The CSV file could not be read. Check that it is a table of numbers.',
+  NPY_INVALID: 'The NPY file could not be read. It must be a numeric NumPy array.',
+  DATA_MAGNITUDE: 'Some values are too large to process safely. Rescale the data and try again.',
+  CONFIG_INVALID: 'A setting is not valid. Open Settings and correct it.',
+  CRYPTO_FAILURE: 'Encryption or decryption failed in the background worker. Try again; reload the page if it keeps happening.',
+  SEAL_ERROR: 'The CKKS engine rejected an operation (wrong key set or damaged ciphertext).',
+  KEYSTORE_LOCKED: 'The key store is locked. Reload the page.',
+  KEYSTORE_FAILURE: 'The key store in this browser could not be used. Allow site storage for this page and reload.',
+  JOBSTORE_FAILURE: 'The job records in this browser could not be read or saved (IndexedDB blocked or full). Allow site storage for this page, free some space, and reload.',
+  BACKUP_PASSPHRASE: 'The passphrase does not open this key backup.',
+  BACKUP_INVALID: 'This file is not a key backup this version can read.',
+  STORAGE_NOT_FOUND: 'An object the job needs is not in cloud storage. Run the job again.',
+  STORAGE_CONFLICT: 'Cloud storage refused to store an object (it already exists). Run the job again.',
+  STORAGE_INTEGRITY: 'An object read from cloud storage is damaged or not what was stored. The job stopped; run it again.',
+  STORAGE_UNREACHABLE: 'Cannot reach the MictlanX storage router. Check that it runs and that its address in Settings is right.',
+  STORAGE_FAILURE: 'Cloud storage reported an error. Try again later.',
+  INVALID_KEY_ID: 'An object or job id is not valid for MictlanX storage. Use letters and digits only.',
+  MANAGER_UNREACHABLE: 'Cannot reach the Rory Manager. Check that it runs and that its address in Settings is right.',
+  NO_WORKERS: 'The Rory Manager has no worker available. Start a worker and try again.',
+  WORKER_UNREACHABLE: 'Cannot reach the Rory worker the Manager assigned.',
+  WORKER_TIMEOUT: 'The Rory worker did not answer in time. Raise WORKER_TIMEOUT in Settings or try a smaller dataset.',
+  WORKER_ERROR: 'The Rory worker reported an error.',
+  PROTOCOL_VIOLATION: 'A Rory service answered outside the protocol. The job stopped; nothing was decrypted.',
+  DECRYPTION_REFUSED: 'The cloud returned something this job does not expect, so nothing was decrypted and the job stopped.',
+  APPROVAL_DENIED: 'You denied a decryption, so the job stopped. Nothing more was sent to the cloud.',
+  ACK_REQUIRED: 'This job uploads plaintext-derived data. Review what leaves the browser and acknowledge it first.',
+  ABORTED: 'The operation was cancelled.',
+  QUOTA_EXCEEDED: 'The browser has no storage space left for this app. Delete old datasets or jobs and try again.',
+  INTERNAL: 'An unexpected error occurred. See the event log for details.',
+});
+
 export interface SerializedError {
   readonly code: ErrorCode;
   readonly message: string;
@@ -61,7 +101,7 @@ export class AppError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
-    this.userMessage = options.userMessage ?? message;
+    this.userMessage = options.userMessage ?? DEFAULT_USER_MESSAGES[code];
     this.details = options.details;
   }
 
@@ -72,10 +112,6 @@ export class AppError extends Error {
   static fromJSON(e: SerializedError): AppError {
     return new AppError(e.code, e.message, { userMessage: e.userMessage, details: e.details });
   }
-}
-
-export function isAppError(e: unknown): e is AppError {
-  return e instanceof AppError;
 }
 
 /** Normalise anything thrown into an AppError (unknown errors become INTERNAL). */
@@ -91,7 +127,7 @@ export function toAppError(e: unknown, fallback: ErrorCode = 'INTERNAL'): AppErr
     });
   }
   const message = e instanceof Error ? e.message : String(e);
-  return new AppError(fallback, message, { userMessage: 'An unexpected error occurred. See the event log for details.', cause: e });
+  return new AppError(fallback, message, { userMessage: DEFAULT_USER_MESSAGES[fallback], cause: e });
 }
 
 function isSerializedError(e: unknown): e is SerializedError {
@@ -102,4 +138,29 @@ function isSerializedError(e: unknown): e is SerializedError {
     (ERROR_CODES as readonly string[]).includes((e as SerializedError).code) &&
     typeof (e as SerializedError).userMessage === 'string'
   );
+}
+
+/**
+ * An error of a protocol run (lib/rory): a worker's answer outside the protocol, a refused
+ * decryption or a failed verification. Adds where in the run it happened.
+ */
+export class ProtocolError extends AppError {
+  /** 0-based round, when the run has rounds. */
+  readonly round?: number;
+  /** Machine phase or step name. */
+  readonly phase?: string;
+  constructor(
+    code: Extract<ErrorCode, 'PROTOCOL_VIOLATION' | 'DECRYPTION_REFUSED'>,
+    message: string,
+    options: { userMessage: string; round?: number; phase?: string; cause?: unknown },
+  ) {
+    super(code, message, {
+      userMessage: options.userMessage,
+      cause: options.cause,
+      details: { ...(options.round !== undefined ? { round: options.round } : {}), ...(options.phase ? { phase: options.phase } : {}) },
+    });
+    this.name = 'ProtocolError';
+    this.round = options.round;
+    this.phase = options.phase;
+  }
 }

@@ -53,7 +53,8 @@ export function createIdbJobStore(): JobStore {
     try {
       return await p;
     } catch (e) {
-      throw toAppError(e, 'KEYSTORE_FAILURE');
+      // Quota and abort keep their own codes; anything else is the job store failing.
+      throw toAppError(e, 'JOBSTORE_FAILURE');
     }
   };
   return {

@@ -4,7 +4,7 @@
  * (`rory-keys`, object store `keys`), wrapped at rest by keystore/store.ts.
  */
 import { createStore, delMany, get, getMany, keys, setMany, update, type UseStore } from 'idb-keyval';
-import { createKeyStore, type KvBackend } from './store';
+import { createKeyStore, type KeyStoreOptions, type KvBackend } from './store';
 import type { KeyStore } from './types';
 
 export const KEYSTORE_DB = 'rory-keys';
@@ -35,6 +35,6 @@ export function browserKeyStore(): KeyStore {
 }
 
 /** A key store over a given IndexedDB database (tests with fake-indexeddb use their own names). */
-export function createIdbKeyStore(dbName = KEYSTORE_DB, storeName = KEYSTORE_OBJECT_STORE): KeyStore {
-  return createKeyStore(idbBackend(dbName, storeName));
+export function createIdbKeyStore(dbName = KEYSTORE_DB, storeName = KEYSTORE_OBJECT_STORE, options: KeyStoreOptions = {}): KeyStore {
+  return createKeyStore(idbBackend(dbName, storeName), options);
 }

@@ -4,7 +4,7 @@
  * (tests), both wrapping secret material at rest; passphrase backups; upstream Pyfhel key files.
  */
 export * from './types';
-export { createKeyStore, describeUsage, isKeyRecord, type KvBackend } from './store';
+export { createKeyStore, describeUsage, isKeyRecord, type KeyStoreOptions, type KvBackend } from './store';
 export { browserKeyStore, createIdbKeyStore, idbBackend, KEYSTORE_DB, KEYSTORE_OBJECT_STORE } from './idb';
 export { createMemoryKeyStore, memoryBackend, type MemoryKeyStore } from './memory';
 export {

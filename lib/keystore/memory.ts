@@ -4,7 +4,7 @@
  * (secret material is still wrapped with a non-extractable AES-GCM key), over a Map. `backend`
  * is exposed so tests can inspect or tamper with what is stored.
  */
-import { createKeyStore, type KvBackend } from './store';
+import { createKeyStore, type KeyStoreOptions, type KvBackend } from './store';
 import type { KeyStore } from './types';
 
 export interface MemoryKeyStore extends KeyStore {
@@ -31,7 +31,7 @@ export function memoryBackend(): KvBackend & { readonly entries: Map<string, unk
   };
 }
 
-export function createMemoryKeyStore(): MemoryKeyStore {
+export function createMemoryKeyStore(options: KeyStoreOptions = {}): MemoryKeyStore {
   const backend = memoryBackend();
-  return Object.assign(createKeyStore(backend), { backend });
+  return Object.assign(createKeyStore(backend, options), { backend });
 }

@@ -39,7 +39,13 @@ const SEC = 'sec:';
 const PUB = 'pub:';
 const MAX_LABEL = 120;
 
-export function createKeyStore(backend: KvBackend): KeyStore {
+/** Options of a key store: `now` (epoch ms) dates new keys; tests inject a clock instead of sleeping. */
+export interface KeyStoreOptions {
+  readonly now?: () => number;
+}
+
+export function createKeyStore(backend: KvBackend, options: KeyStoreOptions = {}): KeyStore {
+  const now = options.now ?? Date.now;
   let kekPromise: Promise<CryptoKey> | undefined;
   let tail: Promise<unknown> = Promise.resolve();
 
@@ -137,7 +143,7 @@ export function createKeyStore(backend: KvBackend): KeyStore {
         const record = freezeRecord({
           ...input,
           id: newKeyId(input.scheme),
-          createdAt: Date.now(),
+          createdAt: now(),
           label: cleanLabel(input.label),
           usedBy: dedupeUsage(input.usedBy ?? []),
         } as KeyRecord);

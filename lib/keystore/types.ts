@@ -92,7 +92,6 @@ export interface CkksMaterial {
   readonly secretKey: Uint8Array;
 }
 export type KeyMaterial = LiuMaterial | FdhopeMaterial | CkksMaterial;
-export type MaterialFor<R extends KeyRecord> = R extends LiuKeyRecord ? LiuMaterial : R extends FdhopeKeyRecord ? FdhopeMaterial : CkksMaterial;
 
 /** Input for a new key; the store assigns `id` and `createdAt` unless restoring a backup. */
 export type NewKeyRecord = DistributiveOmit<KeyRecord, 'id' | 'createdAt' | 'usedBy'> & { readonly usedBy?: readonly UsageRef[] };

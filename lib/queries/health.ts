@@ -5,13 +5,6 @@ import { expectComponent, expectRouterStats, probe } from '../health';
 
 const REFRESH_MS = 10_000;
 
-export const managerHealthQueryOptions = (s: Settings) =>
-  queryOptions({
-    queryKey: ['health', 'manager', managerUrl(s)],
-    queryFn: () => probe(`${managerUrl(s)}/clustering/test`, { expect: expectComponent('manager') }),
-    refetchInterval: REFRESH_MS,
-  });
-
 export const routerHealthQueryOptions = (baseUrl: string) =>
   queryOptions({
     queryKey: ['health', 'router', baseUrl],
@@ -19,13 +12,16 @@ export const routerHealthQueryOptions = (baseUrl: string) =>
     refetchInterval: REFRESH_MS,
   });
 
-export function useManagerHealth(s: Settings | undefined) {
-  return useQuery({
+export const managerHealthQueryOptions = (s: Settings | undefined) =>
+  queryOptions({
     queryKey: ['health', 'manager', s ? managerUrl(s) : ''],
     queryFn: () => probe(`${managerUrl(s!)}/clustering/test`, { expect: expectComponent('manager') }),
     refetchInterval: REFRESH_MS,
     enabled: !!s,
   });
+
+export function useManagerHealth(s: Settings | undefined) {
+  return useQuery(managerHealthQueryOptions(s));
 }
 
 export function useRouterHealth(baseUrl: string) {

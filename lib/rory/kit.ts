@@ -9,7 +9,7 @@
  * expects for this job and round, with the expected shape and form; anything else is refused with
  * DECRYPTION_REFUSED and logged as DECRYPTION.REFUSED before anything is decrypted.
  */
-import { AppError, toAppError } from '../errors';
+import { AppError, ProtocolError, toAppError } from '../errors';
 import { pythonShape, size, type Matrix } from '../data/matrix';
 import { hasSealMagic, parseSealHeader } from '../crypto/ckks';
 import type { CryptoEngine } from '../engine/types';
@@ -143,7 +143,8 @@ export async function runJob<T>(ctx: Pick<RunContext, 'onEvent' | 'signal'>, ste
 /** The error a guard raises: nothing is decrypted, the job stops. Logged as DECRYPTION.REFUSED. */
 export function refuseDecryption(steps: Pick<Steps, 'emit'> | undefined, key: string, why: string, round?: number): AppError {
   steps?.emit('DECRYPTION.REFUSED', { round, detail: { key, why } });
-  return new AppError('DECRYPTION_REFUSED', `refusing to decrypt ${key}: ${why}`, {
+  return new ProtocolError('DECRYPTION_REFUSED', `refusing to decrypt ${key}: ${why}`, {
+    round,
     userMessage: `The cloud returned an object that is not what this job expects (${why}). The job was stopped; nothing derived from it was sent.`,
   });
 }
@@ -151,7 +152,8 @@ export function refuseDecryption(steps: Pick<Steps, 'emit'> | undefined, key: st
 /** The error a D8 verification raises: a decrypted value differs from what the browser recomputes. */
 export function verificationFailed(steps: Pick<Steps, 'emit'> | undefined, key: string, why: string, round?: number): AppError {
   steps?.emit('VERIFY.FAILED', { round, detail: { key, why } });
-  return new AppError('DECRYPTION_REFUSED', `${key} failed verification: ${why}`, {
+  return new ProtocolError('DECRYPTION_REFUSED', `${key} failed verification: ${why}`, {
+    round,
     userMessage: `The worker's answer for ${round === undefined ? 'this job' : `round ${round + 1}`} does not match what your own data says it must be (${why}). The job was stopped and nothing derived from it was sent.`,
   });
 }
@@ -250,7 +252,7 @@ export function parseLabels(reply: WorkerReply, n: number, what: string, opts: {
 }
 
 export function invalidReply(what: string, why: string): AppError {
-  return new AppError('PROTOCOL_VIOLATION', `${what} reply: ${why}`, {
+  return new ProtocolError('PROTOCOL_VIOLATION', `${what} reply: ${why}`, {
     userMessage: `The worker's answer to ${what} is not valid (${why}). The job stopped; nothing was decrypted.`,
   });
 }

@@ -8,6 +8,7 @@
  * `Worker-Port` and our `Worker-Host`, the address a browser can reach it at), retrying until
  * it succeeds or the worker is closed. `registered` resolves on success.
  */
+import { AppError } from '@/lib/errors';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import type { ObjectStore } from '@/lib/storage/types';
 import { H } from '@/lib/rory/protocol';
@@ -94,7 +95,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   async function register(managerUrl: string): Promise<void> {
     let delay = opts.registerRetryMs ?? 500;
     for (;;) {
-      if (closed) throw new Error('worker closed before it could register');
+      if (closed) throw new AppError('ABORTED', 'worker closed before it could register', { userMessage: 'The worker was stopped before the Manager accepted it.' });
       try {
         const res = await fetch(`${managerUrl}/workers/started`, {
           method: 'POST',

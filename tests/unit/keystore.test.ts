@@ -70,9 +70,15 @@ async function rejection(p: Promise<unknown>): Promise<AppError> {
 let db = 0;
 const freshDb = () => `rory-keys-test-${++db}-${Math.random().toString(36).slice(2)}`;
 
+/** A clock that advances one second per reading: keys get distinct, ordered dates without sleeping. */
+const tick = () => {
+  let t = Date.UTC(2026, 0, 1);
+  return () => (t += 1000);
+};
+
 const backends: [string, () => KeyStore][] = [
-  ['memory', () => createMemoryKeyStore()],
-  ['indexeddb', () => createIdbKeyStore(freshDb())],
+  ['memory', () => createMemoryKeyStore({ now: tick() })],
+  ['indexeddb', () => createIdbKeyStore(freshDb(), undefined, { now: tick() })],
 ];
 
 describe.each(backends)('KeyStore contract (%s)', (_name, make) => {
@@ -80,7 +86,6 @@ describe.each(backends)('KeyStore contract (%s)', (_name, make) => {
     const store = make();
     const k1 = liuKey(1);
     const r1 = await store.add(liuRecord('first'), { scheme: 'liu', key: k1 });
-    await new Promise((r) => setTimeout(r, 3));
     const fk = fdhopeKey();
     const r2 = await store.add(
       { scheme: 'fdhope', label: 'udm key', origin: 'generated', params: { datasetId: 'ds-1', intervals: fk.messagespace.length }, usedBy: [{ kind: 'dataset', id: 'ds-1' }] },

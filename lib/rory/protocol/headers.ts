@@ -8,7 +8,7 @@
  *
  * Isomorphic: no DOM, no Node modules.
  */
-import { AppError } from '../../errors';
+import { AppError, ProtocolError } from '../../errors';
 import { parsePythonShape, pythonShape } from '../../data/matrix';
 
 export { parsePythonShape, pythonShape };
@@ -99,7 +99,7 @@ export function floatHeader(x: number, name = 'value'): string {
 }
 
 const violation = (what: string) =>
-  new AppError('PROTOCOL_VIOLATION', what, { userMessage: `A Rory service answered outside the protocol: ${what}.` });
+  new ProtocolError('PROTOCOL_VIOLATION', what, { userMessage: `A Rory service answered outside the protocol: ${what}.` });
 
 /** Parses an integer header strictly (no fraction, no junk). */
 export function parseIntHeader(v: string | null | undefined, name: string): number | undefined {

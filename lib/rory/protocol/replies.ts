@@ -8,7 +8,7 @@
  * Isomorphic: no DOM, no Node modules.
  */
 import { z } from 'zod';
-import { AppError } from '../../errors';
+import { ProtocolError } from '../../errors';
 
 const int = z.number().int();
 const finite = z.number().finite();
@@ -86,8 +86,8 @@ export function parseReply<S extends z.ZodType>(schema: S, text: string, what: s
   return r.data;
 }
 
-function replyError(what: string, why: string): AppError {
-  return new AppError('PROTOCOL_VIOLATION', `${what} reply: ${why}`, {
+function replyError(what: string, why: string): ProtocolError {
+  return new ProtocolError('PROTOCOL_VIOLATION', `${what} reply: ${why}`, {
     userMessage: `The Rory service's answer to ${what} is not valid (${why}). The job stopped; nothing was decrypted.`,
   });
 }

@@ -5,12 +5,12 @@
  * n_iterations, service_time}`; step 2 is a `Clustering-Status` header (0 completed, 2 continue)
  * on a 204 (SKMeans) or on 200 JSON with `encrypted_udm_shape` (DBSKMeans).
  */
-import { AppError } from '../../../errors';
+import { ProtocolError } from '../../../errors';
 import { FdhopeStep2Reply, H, KmeansStep1Reply, parsePythonShape, parseReply } from '../../protocol';
 import type { WorkerReply } from '../../worker-client';
 
-function violation(what: string): AppError {
-  return new AppError('PROTOCOL_VIOLATION', what, { userMessage: `The Rory worker answered outside the protocol: ${what}.` });
+function violation(what: string): ProtocolError {
+  return new ProtocolError('PROTOCOL_VIOLATION', what, { userMessage: `The Rory worker answered outside the protocol: ${what}.` });
 }
 
 export interface Step1Reply {
