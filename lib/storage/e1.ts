@@ -9,11 +9,11 @@
  *
  * Encoding and decoding are pure; checksums of what is read are verified by the client.
  */
-import { AppError } from '../errors';
+import { AppError, StorageError } from '../errors';
 import { parsePythonShape, pythonShape } from '../data/matrix';
 import { assertKeyId } from './key-id';
 import { DTYPE_BYTES, assertNdArray, isDtype, ndarrayFromBytes, ndarrayToBytes, shapeSize } from './ndarray';
-import { concatBytes, sha256Hex } from './sha256';
+import { concatBytes, joinBytes, sha256Hex } from './sha256';
 import type { ChunkSpec, Dtype, EncodedBall, NdArray, StoredChunk } from './types';
 
 /** Rory's default `NUM_CHUNKS` (D6). */
@@ -67,10 +67,11 @@ export function checkCallerTags(tags: Readonly<Record<string, string>> | undefin
 }
 
 /** A STORAGE_INTEGRITY error naming the ball, with a user message saying what to do. */
-export function integrityError(ballId: string, detail: string): AppError {
-  return new AppError('STORAGE_INTEGRITY', `ball ${ballId}: ${detail}`, {
+export function integrityError(ballId: string, detail: string, extra: { key?: string; routerUrl?: string; cause?: unknown } = {}): StorageError {
+  return new StorageError('STORAGE_INTEGRITY', `ball ${ballId}: ${detail}`, {
+    ...extra,
+    ballId,
     userMessage: `The stored object "${ballId}" is damaged, incomplete or not in the expected format (${detail}). Upload or recompute it again.`,
-    details: { ballId },
   });
 }
 
@@ -93,6 +94,15 @@ export function sortByIndex<C extends { readonly tags: Readonly<Record<string, s
     if (n !== undefined && n !== String(chunks.length)) throw integrityError(ballId, `num_chunks says ${n.slice(0, 12)} chunks but ${chunks.length} were read`);
   }
   return slots as C[];
+}
+
+export interface DecodeOptions {
+  /**
+   * The payloads' memory is handed over: when they are adjacent views covering one whole buffer
+   * (how MictlanxClient reads a ball), the result views that buffer instead of copying it.
+   * Default false: the result never aliases the input.
+   */
+  readonly adopt?: boolean;
 }
 
 export interface E1Options {
@@ -167,7 +177,7 @@ function chunkDtype(ballId: string, tag: string | undefined): Dtype {
  * Unlike numpy, mixed dtypes are refused rather than silently upcast.
  * @throws AppError STORAGE_INTEGRITY (missing/duplicate index, inconsistent shapes, wrong sizes)
  */
-export function decodeE1(ballId: string, chunks: readonly StoredChunk[]): NdArray {
+export function decodeE1(ballId: string, chunks: readonly StoredChunk[], opts: DecodeOptions = {}): NdArray {
   const sorted = sortByIndex(ballId, chunks);
   const dtype = chunkDtype(ballId, sorted[0].tags.dtype);
   let trailing: number[] | undefined;
@@ -185,6 +195,7 @@ export function decodeE1(ballId: string, chunks: readonly StoredChunk[]): NdArra
     }
     rows += shape[0];
   }
-  const bytes = concatBytes(sorted.map((c) => c.payload));
+  // Adopting payloads that lie back to back in one buffer the caller hands over avoids a copy.
+  const bytes = opts.adopt ? joinBytes(sorted.map((c) => c.payload)) : concatBytes(sorted.map((c) => c.payload));
   return ndarrayFromBytes(dtype, [rows, ...(trailing ?? [])], bytes, { adopt: true });
 }

@@ -26,8 +26,6 @@ export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = Object.freeze({
   uint8: 1,
 });
 
-export const DTYPES: readonly Dtype[] = Object.freeze(Object.keys(DTYPE_BYTES) as Dtype[]);
-
 /** True on little-endian hosts. */
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
