@@ -275,7 +275,7 @@ export class MictlanxTransport {
       if (!res.ok) {
         const { bytes, truncated } = await readBodyPrefix(res, MAX_ERROR_BODY_BYTES);
         const text = new TextDecoder().decode(bytes);
-        const json = truncated ? { detail: `${text.slice(0, 300)}…` } : (parseJson(bytes) ?? (text === '' ? undefined : { detail: text.slice(0, 300) }));
+        const json = truncated ? { detail: `${text.slice(0, 299)}…` } : (parseJson(bytes) ?? (text === '' ? undefined : { detail: text.slice(0, 300) }));
         return { status: res.status, ok: false, json };
       }
       const read = init.read ?? { json: MAX_REPLY_JSON_BYTES };
