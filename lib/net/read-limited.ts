@@ -62,7 +62,7 @@ export function formatBytes(n: number): string {
 }
 
 function assertLimit(maxBytes: number): void {
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new AppError('INVALID_ARGUMENT', 'maxBytes must be a non-negative integer');
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new AppError('INVALID_ARGUMENT', 'maxBytes must be a non-negative integer', { userMessage: 'Internal error: an invalid size limit was given for a download.' });
 }
 
 /** The `Content-Length` header as a number, when present and well formed. */

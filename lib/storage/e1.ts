@@ -39,8 +39,8 @@ export const RESERVED_TAGS: readonly string[] = Object.freeze([
  * @throws AppError INVALID_ARGUMENT for 0 rows (Python fails there too) or n < 1
  */
 export function splitRows(rows: number, n: number): number[] {
-  if (!Number.isSafeInteger(rows) || rows < 1) throw new AppError('INVALID_ARGUMENT', 'an object to split must have at least one row');
-  if (!Number.isSafeInteger(n) || n < 1) throw new AppError('INVALID_ARGUMENT', 'numChunks must be a positive integer');
+  if (!Number.isSafeInteger(rows) || rows < 1) throw new AppError('INVALID_ARGUMENT', 'an object to split must have at least one row', { userMessage: 'An empty matrix cannot be stored: it has no rows.' });
+  if (!Number.isSafeInteger(n) || n < 1) throw new AppError('INVALID_ARGUMENT', 'numChunks must be a positive integer', { userMessage: 'The number of chunks must be a whole number, 1 or more (Settings, NUM_CHUNKS).' });
   const per = rows / Math.min(n, rows);
   const step = Math.trunc(per);
   const out: number[] = [];
@@ -57,10 +57,10 @@ export function splitRows(rows: number, n: number): number[] {
 export function checkCallerTags(tags: Readonly<Record<string, string>> | undefined, reserved: readonly string[] = RESERVED_TAGS): Record<string, string> {
   const out: Record<string, string> = {};
   if (tags === undefined) return out;
-  if (typeof tags !== 'object' || tags === null) throw new AppError('INVALID_ARGUMENT', 'tags must be an object of strings');
+  if (typeof tags !== 'object' || tags === null) throw new AppError('INVALID_ARGUMENT', 'tags must be an object of strings', { userMessage: 'Internal error: storage tags must be text values.' });
   for (const [k, v] of Object.entries(tags)) {
-    if (typeof v !== 'string') throw new AppError('INVALID_ARGUMENT', `tag ${JSON.stringify(k)} must be a string (MictlanX rejects other types)`);
-    if (reserved.includes(k)) throw new AppError('INVALID_ARGUMENT', `tag ${JSON.stringify(k)} is set by the encoder and cannot be overridden`);
+    if (typeof v !== 'string') throw new AppError('INVALID_ARGUMENT', `tag ${JSON.stringify(k)} must be a string (MictlanX rejects other types)`, { userMessage: 'Internal error: storage tags must be text values (MictlanX rejects other types).' });
+    if (reserved.includes(k)) throw new AppError('INVALID_ARGUMENT', `tag ${JSON.stringify(k)} is set by the encoder and cannot be overridden`, { userMessage: 'Internal error: a storage tag that the encoder sets itself was given by the caller.' });
     out[k] = v;
   }
   return out;
@@ -121,7 +121,7 @@ export async function encodeE1(ballId: string, arr: NdArray, opts: E1Options = {
   assertKeyId(ballId, 'ball id');
   assertNdArray(arr);
   const caller = checkCallerTags(opts.tags);
-  if (arr.data.length === 0) throw new AppError('INVALID_ARGUMENT', 'an empty array cannot be stored');
+  if (arr.data.length === 0) throw new AppError('INVALID_ARGUMENT', 'an empty array cannot be stored', { userMessage: 'An empty matrix cannot be stored. Check that the dataset has rows and columns.' });
   const rowCounts = splitRows(arr.shape[0], opts.numChunks ?? DEFAULT_NUM_CHUNKS);
   const bytes = ndarrayToBytes(arr);
   const rowBytes = bytes.byteLength / arr.shape[0];

@@ -23,8 +23,8 @@ export const E2_PIECE_BYTES = 128_000;
  * @throws AppError INVALID_ARGUMENT for an empty blob
  */
 export function splitBlob(byteLength: number, pieceBytes = E2_PIECE_BYTES): number[] {
-  if (!Number.isSafeInteger(byteLength) || byteLength < 1) throw new AppError('INVALID_ARGUMENT', 'an empty blob cannot be stored');
-  if (!Number.isSafeInteger(pieceBytes) || pieceBytes < 1) throw new AppError('INVALID_ARGUMENT', 'pieceBytes must be a positive integer');
+  if (!Number.isSafeInteger(byteLength) || byteLength < 1) throw new AppError('INVALID_ARGUMENT', 'an empty blob cannot be stored', { userMessage: 'An empty matrix cannot be stored. Check that the dataset has rows and columns.' });
+  if (!Number.isSafeInteger(pieceBytes) || pieceBytes < 1) throw new AppError('INVALID_ARGUMENT', 'pieceBytes must be a positive integer', { userMessage: 'Internal error: the E2 piece size must be a positive whole number.' });
   const whole = Math.floor(byteLength / pieceBytes);
   if (whole === 0) return [byteLength];
   const out = new Array<number>(whole).fill(pieceBytes);

@@ -194,7 +194,7 @@ class Pickler {
     }
     if (v instanceof Uint8Array) this.#saveBytes(v);
     else if (Array.isArray(v)) this.#saveList(v, depth);
-    else throw new AppError('INVALID_ARGUMENT', 'pickle: only Uint8Array and (nested) arrays of them can be written');
+    else throw new AppError('INVALID_ARGUMENT', 'pickle: only Uint8Array and (nested) arrays of them can be written', { userMessage: 'Internal error: only ciphertext bytes can be stored in a CKKS container.' });
   }
 
   #saveBytes(b: Uint8Array): void {
@@ -203,7 +203,7 @@ class Pickler {
     if (n <= 0xff) header = [OP.SHORT_BINBYTES, n];
     else if (n <= 0xffffffff) header = [OP.BINBYTES, ...u32(n)];
     else if (this.#protocol >= 4) header = [OP.BINBYTES8, ...u64(n)];
-    else throw new AppError('INVALID_ARGUMENT', 'pickle: bytes longer than 4 GiB need protocol 4');
+    else throw new AppError('INVALID_ARGUMENT', 'pickle: bytes longer than 4 GiB need protocol 4', { userMessage: 'A ciphertext is too large to store in this container format.' });
     if (n >= FRAME_SIZE_TARGET && this.#framing) {
       // Large payloads bypass the frame: commit the current one, write unframed.
       this.#commitFrame();
@@ -219,10 +219,10 @@ class Pickler {
   }
 
   #saveList(list: readonly PickleValue[], depth: number): void {
-    if (depth >= PICKLE_MAX_DEPTH) throw new AppError('INVALID_ARGUMENT', `pickle: lists nested deeper than ${PICKLE_MAX_DEPTH}`);
+    if (depth >= PICKLE_MAX_DEPTH) throw new AppError('INVALID_ARGUMENT', `pickle: lists nested deeper than ${PICKLE_MAX_DEPTH}`, { userMessage: 'Internal error: a CKKS container is nested too deeply.' });
     if (this.#open.has(list)) {
       // Python resolves self-references through the memo; the minimal form has none.
-      throw new AppError('INVALID_ARGUMENT', 'pickle: a list that contains itself needs the memo (not minimal)');
+      throw new AppError('INVALID_ARGUMENT', 'pickle: a list that contains itself needs the memo (not minimal)', { userMessage: 'Internal error: a CKKS container contains itself.' });
     }
     this.#write([OP.EMPTY_LIST]);
     this.#memoPut(list);
@@ -284,15 +284,15 @@ function estimateSize(v: PickleValue, seen = new Set<object>()): number {
 export function pickle(value: PickleValue, options: PickleOptions = {}): Uint8Array {
   const minimal = options.minimal ?? false;
   const protocol = options.protocol ?? 4;
-  if (protocol !== 3 && protocol !== 4 && protocol !== 5) throw new AppError('INVALID_ARGUMENT', 'pickle protocol must be 3, 4 or 5');
-  if (minimal && protocol !== 4) throw new AppError('INVALID_ARGUMENT', 'the minimal encoding is protocol 4');
+  if (protocol !== 3 && protocol !== 4 && protocol !== 5) throw new AppError('INVALID_ARGUMENT', 'pickle protocol must be 3, 4 or 5', { userMessage: 'Internal error: unsupported pickle protocol.' });
+  if (minimal && protocol !== 4) throw new AppError('INVALID_ARGUMENT', 'the minimal encoding is protocol 4', { userMessage: 'Internal error: unsupported pickle options.' });
   return new Pickler(protocol, minimal, estimateSize(value) + 16).dump(value);
 }
 
 /** E3: `pickle.dumps(list_of_bytes)` (protocol 4 unless told otherwise). */
 export function pickleBytesList(items: readonly Uint8Array[], options: PickleOptions = {}): Uint8Array {
   if (!Array.isArray(items) || !items.every((x) => x instanceof Uint8Array)) {
-    throw new AppError('INVALID_ARGUMENT', 'pickleBytesList needs an array of Uint8Array');
+    throw new AppError('INVALID_ARGUMENT', 'pickleBytesList needs an array of Uint8Array', { userMessage: 'Internal error: only ciphertext bytes can be stored in a CKKS container.' });
   }
   return pickle(items, options);
 }
@@ -300,7 +300,7 @@ export function pickleBytesList(items: readonly Uint8Array[], options: PickleOpt
 /** E4: `pickle.dumps(list_of_lists_of_bytes)` (protocol 4 unless told otherwise). */
 export function pickleBytesMatrix(rows: readonly (readonly Uint8Array[])[], options: PickleOptions = {}): Uint8Array {
   if (!Array.isArray(rows) || !rows.every((r) => Array.isArray(r) && r.every((x) => x instanceof Uint8Array))) {
-    throw new AppError('INVALID_ARGUMENT', 'pickleBytesMatrix needs an array of arrays of Uint8Array');
+    throw new AppError('INVALID_ARGUMENT', 'pickleBytesMatrix needs an array of arrays of Uint8Array', { userMessage: 'Internal error: only rows of ciphertext bytes can be stored in a CKKS container.' });
   }
   return pickle(rows, options);
 }
