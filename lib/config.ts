@@ -8,6 +8,7 @@
  * Pure: no I/O here (see lib/settings-store.ts).
  */
 import { z } from 'zod';
+import { parseRouterList, parseRouterListSafe, routerUrl } from './storage/routers';
 
 /** How a variable is used in the browser, shown next to it in the UI. */
 export type Applicability = 'used' | 'replaced' | 'compat';
@@ -35,7 +36,6 @@ export const BROWSER_BLOCKED_PORTS: ReadonlySet<number> = new Set([
 ]);
 const BLOCKED_PORT_MESSAGE = 'browsers refuse to connect to this port (it is on the Fetch "bad ports" list, e.g. 6000 for X11); use another port or a proxy';
 
-const ROUTER_ENTRY = /^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*:[A-Za-z0-9.-]+:\d{1,5}$/;
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9a-fA-F:]+\]$/;
 const MICTLANX_ID = /^[a-zA-Z0-9]+([a-zA-Z0-9]|[-_](?=[a-zA-Z0-9]))*$/;
 
@@ -78,11 +78,12 @@ export const settingsSchema = z.object({
     .string()
     .trim()
     .min(1, { message: 'list at least one router as id:host:port' })
-    .refine((v) => splitList(v).every((e) => ROUTER_ENTRY.test(e)), {
-      message: 'each router must be written id:host:port (e.g. mictlanx-router-0:127.0.0.1:63666), separated by spaces or commas',
-    })
-    .refine((v) => splitList(v).every((e) => validPort(e.split(':')[2])), { message: 'router ports must be between 1 and 65535' })
-    .refine((v) => splitList(v).every((e) => !BROWSER_BLOCKED_PORTS.has(Number(e.split(':')[2]))), { message: `a router port: ${BLOCKED_PORT_MESSAGE}` }),
+    .superRefine((v, ctx) => {
+      // One parser for the list (lib/storage/routers.ts); the browser's port rule is added here.
+      const r = parseRouterListSafe(v);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.problem.reason });
+      else if (r.routers.some((x) => BROWSER_BLOCKED_PORTS.has(x.port))) ctx.addIssue({ code: 'custom', message: `a router port: ${BLOCKED_PORT_MESSAGE}` });
+    }),
   MICTLANX_BUCKET_ID: z.string().trim().regex(MICTLANX_ID, { message: 'must be letters and digits, optionally joined by single - or _' }),
   MICTLANX_TIMEOUT: int(1, 3600, 'MictlanX timeout'),
   MICTLANX_MAX_RETRIES: int(0, 100, 'MictlanX retries'),
@@ -98,19 +99,6 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type SettingKey = keyof Settings;
 /** Settings as edited in a form or read from an env file: every value a string. */
 export type RawSettings = Partial<Record<SettingKey, string | number | boolean>>;
-
-function validPort(p: string | undefined): boolean {
-  if (p === undefined) return true;
-  const n = Number(p);
-  return Number.isInteger(n) && n >= 1 && n <= 65535;
-}
-
-function splitList(v: string): string[] {
-  return v
-    .split(/[\s,]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 /** Upstream client defaults (spec/protocol.md §10; D6), pointing at the local Rory cloud of `npm start`. */
 export const DEFAULT_SETTINGS: Settings = Object.freeze({
@@ -300,13 +288,11 @@ export function managerUrl(s: Settings): string {
   return `http://${s.RORY_MANAGER_IP_ADDR}:${s.RORY_MANAGER_PORT}`;
 }
 
-/** Parses MICTLANX_ROUTERS (`id:host:port` list). With https the port is dropped, as the Python client does. */
+/**
+ * Router endpoints of MICTLANX_ROUTERS, parsed by lib/storage/routers.ts (the only parser of the
+ * list). With https the port is dropped from `baseUrl`, as the Python client does.
+ * @throws AppError CONFIG_INVALID naming the bad entry (settings that passed validation never throw)
+ */
 export function routerEndpoints(s: Pick<Settings, 'MICTLANX_ROUTERS' | 'MICTLANX_PROTOCOL'>): RouterEndpoint[] {
-  return splitList(s.MICTLANX_ROUTERS).map((entry) => {
-    const [id, host, portText] = entry.split(':');
-    const port = portText ? Number(portText) : s.MICTLANX_PROTOCOL === 'https' ? 443 : 80;
-    const protocol = s.MICTLANX_PROTOCOL;
-    const baseUrl = protocol === 'https' ? `https://${host}` : `http://${host}:${port}`;
-    return { id, host, port, protocol, baseUrl };
-  });
+  return parseRouterList(s.MICTLANX_ROUTERS, s.MICTLANX_PROTOCOL).map((r) => ({ id: r.id, host: r.host, port: r.port, protocol: r.protocol, baseUrl: routerUrl(r) }));
 }

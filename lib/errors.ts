@@ -164,3 +164,39 @@ export class ProtocolError extends AppError {
     this.phase = options.phase;
   }
 }
+
+/** Codes a `StorageError` may carry (the STORAGE_* subset of ERROR_CODES). */
+export type StorageErrorCode = Extract<ErrorCode, 'STORAGE_NOT_FOUND' | 'STORAGE_CONFLICT' | 'STORAGE_INTEGRITY' | 'STORAGE_UNREACHABLE' | 'STORAGE_FAILURE'>;
+
+export interface StorageErrorOptions {
+  /** Required: what went wrong and what to do, shown as is in the UI. */
+  readonly userMessage: string;
+  /** HTTP status of the answer that failed, when there was one. */
+  readonly status?: number;
+  /** The chunk key involved (`{ball}_{i}`), when known. */
+  readonly key?: string;
+  readonly ballId?: string;
+  readonly routerUrl?: string;
+  readonly cause?: unknown;
+}
+
+/**
+ * An error of the storage layer (lib/storage): MictlanX answers, integrity checks of what was read,
+ * and size limits. Adds the HTTP status and the key; `details` carries ballId / key / status /
+ * router for the event log. Names of balls and routers are not secret; payload bytes never appear.
+ */
+export class StorageError extends AppError {
+  readonly status?: number;
+  readonly key?: string;
+  constructor(code: StorageErrorCode, message: string, opts: StorageErrorOptions) {
+    const details: Record<string, string | number> = {};
+    if (opts.ballId !== undefined) details.ballId = opts.ballId;
+    if (opts.key !== undefined) details.key = opts.key;
+    if (opts.status !== undefined) details.status = opts.status;
+    if (opts.routerUrl !== undefined) details.router = opts.routerUrl;
+    super(code, message, { userMessage: opts.userMessage, cause: opts.cause, details });
+    this.name = 'StorageError';
+    this.status = opts.status;
+    this.key = opts.key;
+  }
+}

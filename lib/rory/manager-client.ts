@@ -14,6 +14,7 @@
  * timeout, other statuses), PROTOCOL_VIOLATION (unparsable answer), ABORTED.
  */
 import { AppError } from '../errors';
+import { readTextLimited } from '../net/read-limited';
 import { H, TestReply, WorkerAssignmentReply, parseReply, type Algorithm } from './protocol';
 
 export interface WorkerAssignment {
@@ -45,6 +46,9 @@ export interface ManagerClientOptions {
   readonly workerHostOverride?: string;
   readonly resolveWorkerUrl?: (a: { workerId: string; workerPort: number; workerUrl?: string }) => string;
 }
+
+/** Manager replies are a few hundred bytes; a larger body is refused without being read whole. */
+const MAX_MANAGER_REPLY_BYTES = 64 * 1024;
 
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$/;
 
@@ -109,7 +113,7 @@ export function createManagerClient(opts: ManagerClientOptions): ManagerClient {
       const headers: Record<string, string> = { [H.ALGORITHM]: algorithm, [H.START_REQUEST_TIME]: String(Date.now() / 1000) };
       if (o.matrixId !== undefined) headers[H.MATRIX_ID] = o.matrixId;
       const res = await get('/clustering/secure', headers, o.signal);
-      const text = await res.text().catch(() => '');
+      const text = await readTextLimited(res, MAX_MANAGER_REPLY_BYTES, 'the Manager\'s answer');
       if (res.status === 503 || (res.status === 500 && text.includes('SERVER_ERROR'))) {
         throw new AppError('NO_WORKERS', `manager has no worker to assign (HTTP ${res.status})`, {
           userMessage: 'The Rory Manager has no worker available. Start a worker (it registers itself) and try again.',
@@ -148,7 +152,7 @@ export function createManagerClient(opts: ManagerClientOptions): ManagerClient {
     async health(o = {}) {
       const t0 = performance.now();
       const res = await get('/clustering/test', {}, o.signal);
-      const text = await res.text().catch(() => '');
+      const text = await readTextLimited(res, MAX_MANAGER_REPLY_BYTES, 'the Manager\'s answer').catch(() => '');
       let type: string | undefined;
       try {
         type = parseReply(TestReply, text, 'the health check').component_type;

@@ -10,9 +10,16 @@
  * 2xx answer that does not follow the protocol).
  */
 import { AppError } from '../errors';
+import { BodyLimitError, readTextLimited } from '../net/read-limited';
 import { H, TestReply, parseReply, parseResponseHeaders, type RoryResponseHeaders } from './protocol';
 
 export const WORKER_TIMEOUT_MS = 300_000;
+/**
+ * Largest worker reply body read (issue #12 finding 5): replies are small JSON (labels are the
+ * largest, ~8 bytes per record), so 32 MiB covers millions of records; anything larger is refused
+ * without being read whole.
+ */
+export const MAX_WORKER_REPLY_BYTES = 32 * 1024 * 1024;
 
 export interface WorkerReply {
   readonly status: number;
@@ -57,8 +64,9 @@ export function createWorkerClient(opts: WorkerClientOptions): WorkerClient {
     let text: string;
     try {
       res = await f(`${url}${path}`, { method, headers, signal, cache: 'no-store' });
-      text = await res.text();
+      text = await readTextLimited(res, MAX_WORKER_REPLY_BYTES, `the worker's answer to ${path}`);
     } catch (e) {
+      if (e instanceof BodyLimitError) throw e;
       if (o.signal?.aborted) throw new AppError('ABORTED', 'worker call aborted', { userMessage: 'The operation was cancelled.', cause: e });
       if (timeout.aborted) {
         throw new AppError('WORKER_TIMEOUT', `worker ${url}${path} did not answer within ${Math.round(timeoutMs / 1000)} s`, {

@@ -9,11 +9,11 @@
  *
  * Encoding and decoding are pure; checksums of what is read are verified by the client.
  */
-import { AppError } from '../errors';
+import { AppError, StorageError } from '../errors';
 import { parsePythonShape, pythonShape } from '../data/matrix';
 import { assertKeyId } from './key-id';
 import { DTYPE_BYTES, assertNdArray, isDtype, ndarrayFromBytes, ndarrayToBytes, shapeSize } from './ndarray';
-import { concatBytes, sha256Hex } from './sha256';
+import { concatBytes, joinBytes, sha256Hex } from './sha256';
 import type { ChunkSpec, Dtype, EncodedBall, NdArray, StoredChunk } from './types';
 
 /** Rory's default `NUM_CHUNKS` (D6). */
@@ -39,8 +39,8 @@ export const RESERVED_TAGS: readonly string[] = Object.freeze([
  * @throws AppError INVALID_ARGUMENT for 0 rows (Python fails there too) or n < 1
  */
 export function splitRows(rows: number, n: number): number[] {
-  if (!Number.isSafeInteger(rows) || rows < 1) throw new AppError('INVALID_ARGUMENT', 'an object to split must have at least one row');
-  if (!Number.isSafeInteger(n) || n < 1) throw new AppError('INVALID_ARGUMENT', 'numChunks must be a positive integer');
+  if (!Number.isSafeInteger(rows) || rows < 1) throw new AppError('INVALID_ARGUMENT', 'an object to split must have at least one row', { userMessage: 'An empty matrix cannot be stored: it has no rows.' });
+  if (!Number.isSafeInteger(n) || n < 1) throw new AppError('INVALID_ARGUMENT', 'numChunks must be a positive integer', { userMessage: 'The number of chunks must be a whole number, 1 or more (Settings, NUM_CHUNKS).' });
   const per = rows / Math.min(n, rows);
   const step = Math.trunc(per);
   const out: number[] = [];
@@ -57,20 +57,21 @@ export function splitRows(rows: number, n: number): number[] {
 export function checkCallerTags(tags: Readonly<Record<string, string>> | undefined, reserved: readonly string[] = RESERVED_TAGS): Record<string, string> {
   const out: Record<string, string> = {};
   if (tags === undefined) return out;
-  if (typeof tags !== 'object' || tags === null) throw new AppError('INVALID_ARGUMENT', 'tags must be an object of strings');
+  if (typeof tags !== 'object' || tags === null) throw new AppError('INVALID_ARGUMENT', 'tags must be an object of strings', { userMessage: 'Internal error: storage tags must be text values.' });
   for (const [k, v] of Object.entries(tags)) {
-    if (typeof v !== 'string') throw new AppError('INVALID_ARGUMENT', `tag ${JSON.stringify(k)} must be a string (MictlanX rejects other types)`);
-    if (reserved.includes(k)) throw new AppError('INVALID_ARGUMENT', `tag ${JSON.stringify(k)} is set by the encoder and cannot be overridden`);
+    if (typeof v !== 'string') throw new AppError('INVALID_ARGUMENT', `tag ${JSON.stringify(k)} must be a string (MictlanX rejects other types)`, { userMessage: 'Internal error: storage tags must be text values (MictlanX rejects other types).' });
+    if (reserved.includes(k)) throw new AppError('INVALID_ARGUMENT', `tag ${JSON.stringify(k)} is set by the encoder and cannot be overridden`, { userMessage: 'Internal error: a storage tag that the encoder sets itself was given by the caller.' });
     out[k] = v;
   }
   return out;
 }
 
 /** A STORAGE_INTEGRITY error naming the ball, with a user message saying what to do. */
-export function integrityError(ballId: string, detail: string): AppError {
-  return new AppError('STORAGE_INTEGRITY', `ball ${ballId}: ${detail}`, {
+export function integrityError(ballId: string, detail: string, extra: { key?: string; routerUrl?: string; cause?: unknown } = {}): StorageError {
+  return new StorageError('STORAGE_INTEGRITY', `ball ${ballId}: ${detail}`, {
+    ...extra,
+    ballId,
     userMessage: `The stored object "${ballId}" is damaged, incomplete or not in the expected format (${detail}). Upload or recompute it again.`,
-    details: { ballId },
   });
 }
 
@@ -95,6 +96,15 @@ export function sortByIndex<C extends { readonly tags: Readonly<Record<string, s
   return slots as C[];
 }
 
+export interface DecodeOptions {
+  /**
+   * The payloads' memory is handed over: when they are adjacent views covering one whole buffer
+   * (how MictlanxClient reads a ball), the result views that buffer instead of copying it.
+   * Default false: the result never aliases the input.
+   */
+  readonly adopt?: boolean;
+}
+
 export interface E1Options {
   /** Requested number of chunks (default 4); the real count follows Python's rule. */
   readonly numChunks?: number;
@@ -111,7 +121,7 @@ export async function encodeE1(ballId: string, arr: NdArray, opts: E1Options = {
   assertKeyId(ballId, 'ball id');
   assertNdArray(arr);
   const caller = checkCallerTags(opts.tags);
-  if (arr.data.length === 0) throw new AppError('INVALID_ARGUMENT', 'an empty array cannot be stored');
+  if (arr.data.length === 0) throw new AppError('INVALID_ARGUMENT', 'an empty array cannot be stored', { userMessage: 'An empty matrix cannot be stored. Check that the dataset has rows and columns.' });
   const rowCounts = splitRows(arr.shape[0], opts.numChunks ?? DEFAULT_NUM_CHUNKS);
   const bytes = ndarrayToBytes(arr);
   const rowBytes = bytes.byteLength / arr.shape[0];
@@ -167,7 +177,7 @@ function chunkDtype(ballId: string, tag: string | undefined): Dtype {
  * Unlike numpy, mixed dtypes are refused rather than silently upcast.
  * @throws AppError STORAGE_INTEGRITY (missing/duplicate index, inconsistent shapes, wrong sizes)
  */
-export function decodeE1(ballId: string, chunks: readonly StoredChunk[]): NdArray {
+export function decodeE1(ballId: string, chunks: readonly StoredChunk[], opts: DecodeOptions = {}): NdArray {
   const sorted = sortByIndex(ballId, chunks);
   const dtype = chunkDtype(ballId, sorted[0].tags.dtype);
   let trailing: number[] | undefined;
@@ -185,6 +195,7 @@ export function decodeE1(ballId: string, chunks: readonly StoredChunk[]): NdArra
     }
     rows += shape[0];
   }
-  const bytes = concatBytes(sorted.map((c) => c.payload));
+  // Adopting payloads that lie back to back in one buffer the caller hands over avoids a copy.
+  const bytes = opts.adopt ? joinBytes(sorted.map((c) => c.payload)) : concatBytes(sorted.map((c) => c.payload));
   return ndarrayFromBytes(dtype, [rows, ...(trailing ?? [])], bytes, { adopt: true });
 }

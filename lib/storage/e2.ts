@@ -8,10 +8,10 @@
  */
 import { AppError } from '../errors';
 import { parsePythonShape, pythonShape } from '../data/matrix';
-import { checkCallerTags, integrityError, sortByIndex } from './e1';
+import { checkCallerTags, integrityError, sortByIndex, type DecodeOptions } from './e1';
 import { assertKeyId } from './key-id';
 import { DTYPE_BYTES, assertNdArray, isDtype, ndarrayFromBytes, ndarrayToBytes, shapeSize } from './ndarray';
-import { concatBytes, sha256Hex } from './sha256';
+import { concatBytes, joinBytes, sha256Hex } from './sha256';
 import type { ChunkSpec, EncodedBall, NdArray, StoredChunk } from './types';
 
 /** rorycommon `put_ndarray` chunk size: humanfriendly parse_size("128kb") = 128 000 bytes. */
@@ -23,8 +23,8 @@ export const E2_PIECE_BYTES = 128_000;
  * @throws AppError INVALID_ARGUMENT for an empty blob
  */
 export function splitBlob(byteLength: number, pieceBytes = E2_PIECE_BYTES): number[] {
-  if (!Number.isSafeInteger(byteLength) || byteLength < 1) throw new AppError('INVALID_ARGUMENT', 'an empty blob cannot be stored');
-  if (!Number.isSafeInteger(pieceBytes) || pieceBytes < 1) throw new AppError('INVALID_ARGUMENT', 'pieceBytes must be a positive integer');
+  if (!Number.isSafeInteger(byteLength) || byteLength < 1) throw new AppError('INVALID_ARGUMENT', 'an empty blob cannot be stored', { userMessage: 'An empty matrix cannot be stored. Check that the dataset has rows and columns.' });
+  if (!Number.isSafeInteger(pieceBytes) || pieceBytes < 1) throw new AppError('INVALID_ARGUMENT', 'pieceBytes must be a positive integer', { userMessage: 'Internal error: the E2 piece size must be a positive whole number.' });
   const whole = Math.floor(byteLength / pieceBytes);
   if (whole === 0) return [byteLength];
   const out = new Array<number>(whole).fill(pieceBytes);
@@ -73,7 +73,7 @@ export async function encodeE2(
  * dtype and (full) shape tags, as `get_matrix_or_error` does.
  * @throws AppError STORAGE_INTEGRITY
  */
-export function decodeE2(ballId: string, chunks: readonly StoredChunk[]): NdArray {
+export function decodeE2(ballId: string, chunks: readonly StoredChunk[], opts: DecodeOptions = {}): NdArray {
   const sorted = sortByIndex(ballId, chunks);
   const first = sorted[0].tags;
   const dtype = first.dtype ?? 'float64';
@@ -85,7 +85,8 @@ export function decodeE2(ballId: string, chunks: readonly StoredChunk[]): NdArra
     throw integrityError(ballId, 'the shape tag is missing or not a shape literal');
   }
   if (shape.length === 0) throw integrityError(ballId, 'the shape tag is empty');
-  const bytes = concatBytes(sorted.map((c) => c.payload));
+  // Adopting payloads that lie back to back in one buffer the caller hands over avoids a copy.
+  const bytes = opts.adopt ? joinBytes(sorted.map((c) => c.payload)) : concatBytes(sorted.map((c) => c.payload));
   if (bytes.byteLength !== shapeSize(shape) * DTYPE_BYTES[dtype]) {
     throw integrityError(ballId, `${bytes.byteLength} bytes do not match the shape and dtype tags`);
   }

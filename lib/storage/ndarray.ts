@@ -26,8 +26,6 @@ export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = Object.freeze({
   uint8: 1,
 });
 
-export const DTYPES: readonly Dtype[] = Object.freeze(Object.keys(DTYPE_BYTES) as Dtype[]);
-
 /** True on little-endian hosts. */
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -101,10 +99,10 @@ function constructorMatches(dtype: Dtype, data: unknown): boolean {
 
 function assertShape(shape: readonly number[], name: string): void {
   if (!Array.isArray(shape) || shape.length === 0) {
-    throw new AppError('SHAPE_MISMATCH', `${name} must have at least one dimension`);
+    throw new AppError('SHAPE_MISMATCH', `${name} must have at least one dimension`, { userMessage: 'A matrix to store or read has no dimensions.' });
   }
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new AppError('SHAPE_MISMATCH', `${name} has an invalid dimension`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new AppError('SHAPE_MISMATCH', `${name} has an invalid dimension`, { userMessage: 'A matrix to store or read has an invalid dimension (negative or not a whole number).' });
   }
 }
 
@@ -114,27 +112,27 @@ function assertShape(shape: readonly number[], name: string): void {
  * @example ndarray('float64', [2, 2], new Float64Array([1, 2, 3, 4]))
  */
 export function ndarray<D extends Dtype>(dtype: D, shape: readonly number[], data: TypedArrayFor<D>): NdArray<D> {
-  if (!isDtype(dtype)) throw new AppError('INVALID_ARGUMENT', 'dtype is not a supported numpy dtype');
+  if (!isDtype(dtype)) throw new AppError('INVALID_ARGUMENT', 'dtype is not a supported numpy dtype', { userMessage: 'A matrix has a number type that Rory storage does not support.' });
   if (!constructorMatches(dtype, data)) {
-    throw new AppError('INVALID_ARGUMENT', `data must be the typed array for dtype ${dtype}`);
+    throw new AppError('INVALID_ARGUMENT', `data must be the typed array for dtype ${dtype}`, { userMessage: 'Internal error: a matrix holds values of another type than it declares.' });
   }
   assertShape(shape, 'shape');
   if (shapeSize(shape) !== data.length) {
-    throw new AppError('SHAPE_MISMATCH', `data length ${data.length} does not match shape (${shape.join(', ')})`);
+    throw new AppError('SHAPE_MISMATCH', `data length ${data.length} does not match shape (${shape.join(', ')})`, { userMessage: 'Internal error: a matrix does not hold as many values as its shape says.' });
   }
   return { dtype, shape: Object.freeze([...shape]), data };
 }
 
 /** Checks an NdArray handed to a public function (dtype, typed array kind, shape). */
 export function assertNdArray(arr: NdArray, name = 'array'): void {
-  if (typeof arr !== 'object' || arr === null) throw new AppError('INVALID_ARGUMENT', `${name} must be an NdArray`);
-  if (!isDtype(arr.dtype)) throw new AppError('INVALID_ARGUMENT', `${name}.dtype is not a supported numpy dtype`);
+  if (typeof arr !== 'object' || arr === null) throw new AppError('INVALID_ARGUMENT', `${name} must be an NdArray`, { userMessage: 'Internal error: something other than a matrix was given to storage.' });
+  if (!isDtype(arr.dtype)) throw new AppError('INVALID_ARGUMENT', `${name}.dtype is not a supported numpy dtype`, { userMessage: 'A matrix has a number type that Rory storage does not support.' });
   if (!constructorMatches(arr.dtype, arr.data)) {
-    throw new AppError('INVALID_ARGUMENT', `${name}.data must be the typed array for dtype ${arr.dtype}`);
+    throw new AppError('INVALID_ARGUMENT', `${name}.data must be the typed array for dtype ${arr.dtype}`, { userMessage: 'Internal error: a matrix holds values of another type than it declares.' });
   }
   assertShape(arr.shape, `${name}.shape`);
   if (shapeSize(arr.shape) !== arr.data.length) {
-    throw new AppError('SHAPE_MISMATCH', `${name}.data length does not match ${name}.shape`);
+    throw new AppError('SHAPE_MISMATCH', `${name}.data length does not match ${name}.shape`, { userMessage: 'Internal error: a matrix does not hold as many values as its shape says.' });
   }
 }
 
@@ -247,11 +245,11 @@ export function ndarrayFromBytes<D extends Dtype>(
   bytes: Uint8Array,
   opts: { portable?: boolean; adopt?: boolean } = {},
 ): NdArray<D> {
-  if (!isDtype(dtype)) throw new AppError('INVALID_ARGUMENT', 'dtype is not a supported numpy dtype');
+  if (!isDtype(dtype)) throw new AppError('INVALID_ARGUMENT', 'dtype is not a supported numpy dtype', { userMessage: 'A matrix has a number type that Rory storage does not support.' });
   assertShape(shape, 'shape');
   const expected = shapeSize(shape) * DTYPE_BYTES[dtype];
   if (bytes.byteLength !== expected) {
-    throw new AppError('SHAPE_MISMATCH', `${bytes.byteLength} bytes do not hold a ${dtype} array of shape (${shape.join(', ')})`);
+    throw new AppError('SHAPE_MISMATCH', `${bytes.byteLength} bytes do not hold a ${dtype} array of shape (${shape.join(', ')})`, { userMessage: 'Stored bytes do not match the shape and number type they are tagged with. Upload or recompute the object again.' });
   }
   let data: AnyTypedArray;
   if (!HOST_LITTLE_ENDIAN || opts.portable) data = decodeWithDataView(dtype, bytes);

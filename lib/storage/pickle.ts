@@ -21,6 +21,14 @@
  * and `bytes()` for b'' (GLOBAL `__builtin__ bytes`, EMPTY_TUPLE, REDUCE). No other global can be
  * named and nothing is ever called: any other opcode is rejected, so a hostile chunk cannot
  * execute code (unlike Python's `pickle.loads`, spec §12).
+ *
+ * Budgets (issue #12 finding 3, the "pickle bomb"): a memo reference (BINGET / LONG_BINGET) to a
+ * list is refused, so the result is always a tree no larger than its input (shared lists let a
+ * few hundred bytes describe an exponentially large value). References to bytes stay allowed —
+ * CPython writes them for its shared `b''` and for a bytes object repeated in a list — but every
+ * reference counts in full against `maxOutputBytes`, and every list or bytes value against
+ * `maxNodes`. Both are checked before anything is allocated; callers that know the expected shape
+ * pass tighter budgets (lib/storage/e3e4.ts).
  */
 import { AppError } from '../errors';
 
@@ -41,10 +49,26 @@ export interface PickleOptions {
 export interface UnpickleOptions {
   /** Copy each bytes item out of the input (default true). With false, items are views into it. */
   readonly copy?: boolean;
+  /** Most lists + bytes values (references included) the result may hold (default PICKLE_MAX_NODES). */
+  readonly maxNodes?: number;
+  /**
+   * Most bytes the result may hold, each reference to a bytes value counted again (default
+   * `PICKLE_OUTPUT_EXPANSION × input length + 64 KiB`).
+   */
+  readonly maxOutputBytes?: number;
 }
 
 /** Deepest list nesting accepted by the writer and the reader. */
 export const PICKLE_MAX_DEPTH = 64;
+/** Default cap on the lists and bytes values of one unpickled result. */
+export const PICKLE_MAX_NODES = 1_000_000;
+/**
+ * Default cap on the output of one unpickle, as a multiple of its input length. Without list
+ * references the output can exceed the input only through repeated bytes references; 64× covers
+ * CPython's shared small bytes and lists repeating one object, and still bounds downstream work.
+ */
+export const PICKLE_OUTPUT_EXPANSION = 64;
+const PICKLE_OUTPUT_SLACK = 64 * 1024;
 
 const OP = {
   MARK: 0x28,
@@ -170,7 +194,7 @@ class Pickler {
     }
     if (v instanceof Uint8Array) this.#saveBytes(v);
     else if (Array.isArray(v)) this.#saveList(v, depth);
-    else throw new AppError('INVALID_ARGUMENT', 'pickle: only Uint8Array and (nested) arrays of them can be written');
+    else throw new AppError('INVALID_ARGUMENT', 'pickle: only Uint8Array and (nested) arrays of them can be written', { userMessage: 'Internal error: only ciphertext bytes can be stored in a CKKS container.' });
   }
 
   #saveBytes(b: Uint8Array): void {
@@ -179,7 +203,7 @@ class Pickler {
     if (n <= 0xff) header = [OP.SHORT_BINBYTES, n];
     else if (n <= 0xffffffff) header = [OP.BINBYTES, ...u32(n)];
     else if (this.#protocol >= 4) header = [OP.BINBYTES8, ...u64(n)];
-    else throw new AppError('INVALID_ARGUMENT', 'pickle: bytes longer than 4 GiB need protocol 4');
+    else throw new AppError('INVALID_ARGUMENT', 'pickle: bytes longer than 4 GiB need protocol 4', { userMessage: 'A ciphertext is too large to store in this container format.' });
     if (n >= FRAME_SIZE_TARGET && this.#framing) {
       // Large payloads bypass the frame: commit the current one, write unframed.
       this.#commitFrame();
@@ -195,10 +219,10 @@ class Pickler {
   }
 
   #saveList(list: readonly PickleValue[], depth: number): void {
-    if (depth >= PICKLE_MAX_DEPTH) throw new AppError('INVALID_ARGUMENT', `pickle: lists nested deeper than ${PICKLE_MAX_DEPTH}`);
+    if (depth >= PICKLE_MAX_DEPTH) throw new AppError('INVALID_ARGUMENT', `pickle: lists nested deeper than ${PICKLE_MAX_DEPTH}`, { userMessage: 'Internal error: a CKKS container is nested too deeply.' });
     if (this.#open.has(list)) {
       // Python resolves self-references through the memo; the minimal form has none.
-      throw new AppError('INVALID_ARGUMENT', 'pickle: a list that contains itself needs the memo (not minimal)');
+      throw new AppError('INVALID_ARGUMENT', 'pickle: a list that contains itself needs the memo (not minimal)', { userMessage: 'Internal error: a CKKS container contains itself.' });
     }
     this.#write([OP.EMPTY_LIST]);
     this.#memoPut(list);
@@ -260,15 +284,15 @@ function estimateSize(v: PickleValue, seen = new Set<object>()): number {
 export function pickle(value: PickleValue, options: PickleOptions = {}): Uint8Array {
   const minimal = options.minimal ?? false;
   const protocol = options.protocol ?? 4;
-  if (protocol !== 3 && protocol !== 4 && protocol !== 5) throw new AppError('INVALID_ARGUMENT', 'pickle protocol must be 3, 4 or 5');
-  if (minimal && protocol !== 4) throw new AppError('INVALID_ARGUMENT', 'the minimal encoding is protocol 4');
+  if (protocol !== 3 && protocol !== 4 && protocol !== 5) throw new AppError('INVALID_ARGUMENT', 'pickle protocol must be 3, 4 or 5', { userMessage: 'Internal error: unsupported pickle protocol.' });
+  if (minimal && protocol !== 4) throw new AppError('INVALID_ARGUMENT', 'the minimal encoding is protocol 4', { userMessage: 'Internal error: unsupported pickle options.' });
   return new Pickler(protocol, minimal, estimateSize(value) + 16).dump(value);
 }
 
 /** E3: `pickle.dumps(list_of_bytes)` (protocol 4 unless told otherwise). */
 export function pickleBytesList(items: readonly Uint8Array[], options: PickleOptions = {}): Uint8Array {
   if (!Array.isArray(items) || !items.every((x) => x instanceof Uint8Array)) {
-    throw new AppError('INVALID_ARGUMENT', 'pickleBytesList needs an array of Uint8Array');
+    throw new AppError('INVALID_ARGUMENT', 'pickleBytesList needs an array of Uint8Array', { userMessage: 'Internal error: only ciphertext bytes can be stored in a CKKS container.' });
   }
   return pickle(items, options);
 }
@@ -276,7 +300,7 @@ export function pickleBytesList(items: readonly Uint8Array[], options: PickleOpt
 /** E4: `pickle.dumps(list_of_lists_of_bytes)` (protocol 4 unless told otherwise). */
 export function pickleBytesMatrix(rows: readonly (readonly Uint8Array[])[], options: PickleOptions = {}): Uint8Array {
   if (!Array.isArray(rows) || !rows.every((r) => Array.isArray(r) && r.every((x) => x instanceof Uint8Array))) {
-    throw new AppError('INVALID_ARGUMENT', 'pickleBytesMatrix needs an array of arrays of Uint8Array');
+    throw new AppError('INVALID_ARGUMENT', 'pickleBytesMatrix needs an array of arrays of Uint8Array', { userMessage: 'Internal error: only rows of ciphertext bytes can be stored in a CKKS container.' });
   }
   return pickle(rows, options);
 }
@@ -312,11 +336,24 @@ class Unpickler {
   readonly #memo = new Map<number, StackValue>();
   #opStart = 0;
   #opcode = -1;
+  readonly #maxNodes: number;
+  readonly #maxOutputBytes: number;
+  #nodes = 0;
+  #outputBytes = 0;
 
-  constructor(data: Uint8Array, copy: boolean) {
+  constructor(data: Uint8Array, copy: boolean, maxNodes: number, maxOutputBytes: number) {
     this.#data = data;
     this.#view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.#copy = copy;
+    this.#maxNodes = maxNodes;
+    this.#maxOutputBytes = maxOutputBytes;
+  }
+
+  /** Counts one list or bytes value of `bytes` bytes against the budgets, before it is made. */
+  #spend(bytes: number): void {
+    if (++this.#nodes > this.#maxNodes) throw this.#error(`more than ${this.#maxNodes} values (budget exceeded)`);
+    this.#outputBytes += bytes;
+    if (this.#outputBytes > this.#maxOutputBytes) throw this.#error(`the result would exceed ${this.#maxOutputBytes} bytes (budget exceeded)`);
   }
 
   load(): StackValue {
@@ -340,6 +377,7 @@ class Unpickler {
           break;
         }
         case OP.EMPTY_LIST:
+          this.#spend(0);
           this.#stack.push([]);
           break;
         case OP.MARK:
@@ -354,12 +392,16 @@ class Unpickler {
           const start = this.#marks.pop();
           if (start === undefined) throw this.#error('APPENDS without MARK');
           const items = this.#stack.splice(start);
-          this.#topList().push(...items);
+          const list = this.#topList();
+          // A loop, not push(...items): a hostile batch can be longer than the engine's argument limit.
+          for (const item of items) list.push(item);
           break;
         }
-        case OP.SHORT_BINBYTES:
-          this.#stack.push(this.#bytes(this.#take(1)[0]));
+        case OP.SHORT_BINBYTES: {
+          const n = this.#take(1)[0];
+          this.#stack.push(this.#bytes(n));
           break;
+        }
         case OP.BINBYTES:
           this.#stack.push(this.#bytes(this.#u32()));
           break;
@@ -452,6 +494,7 @@ class Unpickler {
 
   #bytes(n: number): Uint8Array {
     const b = this.#take(n);
+    this.#spend(n);
     return this.#copy ? b.slice() : b;
   }
 
@@ -481,12 +524,15 @@ class Unpickler {
     if (!(fn instanceof PyGlobal) || !(args instanceof PyTuple)) throw this.#error('REDUCE is only allowed on _codecs.encode / bytes');
     if (fn.name === 'bytes') {
       if (args.items.length !== 0) throw this.#error('bytes() with arguments is not allowed');
+      this.#spend(0);
       return new Uint8Array(0);
     }
     const [text, encoding] = args.items;
     if (args.items.length !== 2 || typeof text !== 'string' || encoding !== 'latin1') {
       throw this.#error("_codecs.encode is only allowed as encode(str, 'latin1')");
     }
+    // A memoized str can be encoded many times: each result is a fresh copy, so count it first.
+    this.#spend(text.length);
     const out = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
@@ -517,18 +563,25 @@ class Unpickler {
   #memoGet(idx: number): StackValue {
     const v = this.#memo.get(idx);
     if (v === undefined) throw this.#error(`memo entry ${idx} is not defined`);
+    if (Array.isArray(v)) {
+      // The pickle bomb: [L, L] with L = [M, M] … doubles per level. Python never shares a list
+      // in E3/E4 data; a list that contains itself is the other way to reach one.
+      throw this.#error('a memo reference to a list is not allowed (a shared list, or a list that contains itself)');
+    }
+    if (v instanceof Uint8Array) this.#spend(v.byteLength);
     return v;
   }
 
-  /** Checks that `v` holds only bytes and lists, with no cycles and bounded depth. */
-  result(v: StackValue, depth = 0, open = new Set<StackValue[]>()): UnpickledValue {
+  /**
+   * Checks that `v` holds only bytes and lists, nested at most PICKLE_MAX_DEPTH deep. Lists are
+   * never shared (memo references to lists are refused), so this walks a tree no larger than the
+   * node budget.
+   */
+  result(v: StackValue, depth = 0): UnpickledValue {
     if (v instanceof Uint8Array) return v;
     if (Array.isArray(v)) {
-      if (open.has(v)) throw this.#error('the result contains a list that contains itself');
       if (depth >= PICKLE_MAX_DEPTH) throw this.#error(`lists nested deeper than ${PICKLE_MAX_DEPTH}`);
-      open.add(v);
-      for (const x of v) this.result(x, depth + 1, open);
-      open.delete(v);
+      for (const x of v) this.result(x, depth + 1);
       return v as UnpickledValue[];
     }
     throw this.#error('the result contains something other than bytes and lists');
@@ -538,12 +591,21 @@ class Unpickler {
 /**
  * Reads a pickle made of bytes and (nested) lists of bytes, protocols 2–5 (see the module doc).
  * @throws AppError('PROTOCOL_VIOLATION') on any other opcode, malformed or truncated data, data
- *         after STOP, or a result holding anything but bytes and lists.
+ *         after STOP, a memo reference to a list, a budget exceeded, or a result holding anything
+ *         but bytes and lists.
  */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): UnpickledValue {
-  if (!(bytes instanceof Uint8Array)) throw new AppError('INVALID_ARGUMENT', 'unpickle needs a Uint8Array');
-  const u = new Unpickler(bytes, options.copy ?? true);
+  if (!(bytes instanceof Uint8Array)) throw new AppError('INVALID_ARGUMENT', 'unpickle needs a Uint8Array', { userMessage: 'A stored CKKS container could not be read (wrong input type).' });
+  const maxNodes = budget(options.maxNodes, PICKLE_MAX_NODES, 'maxNodes');
+  const maxOutputBytes = budget(options.maxOutputBytes, bytes.length * PICKLE_OUTPUT_EXPANSION + PICKLE_OUTPUT_SLACK, 'maxOutputBytes');
+  const u = new Unpickler(bytes, options.copy ?? true, maxNodes, maxOutputBytes);
   return u.result(u.load());
+}
+
+function budget(v: number | undefined, fallback: number, name: string): number {
+  if (v === undefined) return fallback;
+  if (!Number.isSafeInteger(v) || v < 0) throw new AppError('INVALID_ARGUMENT', `unpickle: ${name} must be a non-negative integer`, { userMessage: 'A stored CKKS container could not be read (invalid limit).' });
+  return v;
 }
 
 /** E3: unpickles a `list[bytes]`. */

@@ -52,11 +52,27 @@ export interface PutOptions {
   readonly onProgress?: (p: TransferProgress) => void;
 }
 
+/**
+ * What a reader expects of a ball, when it knows (issue #12 finding 5). Reads refuse metadata that
+ * claims more chunks or bytes than this allows, before fetching them, and results of another shape.
+ */
+export interface ExpectedObject {
+  /**
+   * The shape of the result: E1/E2 the array's shape; E3 `[items]`; E4 `[rows]` or `[rows, cols]`.
+   * Bounds the chunk count (a chunk holds at least one row or item; an E2 piece 128 000 bytes).
+   */
+  readonly shape?: readonly number[];
+  /** Most bytes the ball may hold (and, for E3/E4, the unpickled items together). */
+  readonly maxBytes?: number;
+}
+
 export interface GetOptions {
   /** Send `Force-Get: 1` (bypass the router cache). Default true: iteration objects are rewritten under the same key. */
   readonly force?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: TransferProgress) => void;
+  /** Expected shape / size; without it the client's global caps apply. */
+  readonly expect?: ExpectedObject;
 }
 
 /** Chunk metadata as the router returns it (spec/mictlanx.md §3). */

@@ -17,6 +17,7 @@ import { sha256Hex, toHex } from '@/lib/storage/sha256';
 import type { NdArray } from '@/lib/storage/types';
 import { createMictlanxRouter, type MictlanxRouterHandle } from '@/server/mictlanx';
 import { encodeE1 } from '@/lib/storage/e1';
+import { encodePayloads } from '@/lib/storage/e3e4';
 
 const noSleep = async () => {};
 
@@ -321,6 +322,84 @@ describe('local MictlanX router + client', () => {
       expect((await raw(`${api}/peers/stats`, 'GET')).status).toBe(200);
       expect((await raw(`${router.url}/health`, 'GET')).status).toBe(200);
       expect((await raw(`${router.url}/mictlanx/api/v4/buckets/rory/metadata`, 'GET')).status).toBe(200);
+    });
+  });
+
+  describe('bounded reads (issue #12 finding 5)', () => {
+    const metadataGets = (ball: string) => seen.filter((r) => r.method === 'GET' && r.url.startsWith(`/api/v4/buckets/rory/metadata/${ball}_`)).length;
+    const dataGets = (ball: string) => seen.filter((r) => r.method === 'GET' && new RegExp(`^/api/v4/buckets/rory/${ball}_\\d+$`).test(r.url)).length;
+
+    it('an expected shape is checked: more chunks than rows are refused before any data is read, another shape after', async () => {
+      const arr = ndarray('float64', [5, 4], doubles(20, 51));
+      await client.putNdarray('shaped', arr, { numChunks: 4 });
+      seen.length = 0;
+      expectSameArray(await client.getNdarray('shaped', { expect: { shape: [5, 4] } }), arr);
+      expect([metadataGets('shaped'), dataGets('shaped')]).toEqual([4, 4]);
+      seen.length = 0;
+      const early = (await client.getNdarray('shaped', { expect: { shape: [2, 4] } }).catch((e: unknown) => e)) as AppError;
+      expect(early).toMatchObject({ code: 'STORAGE_INTEGRITY', details: { ballId: 'shaped' } });
+      expect(early.message).toContain('claims 4 chunks, more than the 2 allowed by the expected shape (2, 4)');
+      expect(metadataGets('shaped')).toBe(1);
+      expect(dataGets('shaped')).toBe(0);
+      await expect(client.getNdarray('shaped', { expect: { shape: [5, 3] } })).rejects.toMatchObject({
+        code: 'STORAGE_INTEGRITY',
+        message: expect.stringContaining('claim more than 120 bytes'),
+      });
+      await expect(client.getNdarray('shaped', { expect: { shape: [4, 5] } })).rejects.toMatchObject({
+        code: 'STORAGE_INTEGRITY',
+        message: expect.stringContaining('it has shape (5, 4), (4, 5) was expected'),
+      });
+    });
+
+    it('a byte budget is checked against the declared sizes before the data is fetched', async () => {
+      const arr = ndarray('float64', [25000, 2], Float64Array.from({ length: 50000 }, (_, i) => i));
+      await client.putBlob('budget', arr);
+      seen.length = 0;
+      await expect(client.getBlob('budget', { expect: { maxBytes: 399_999 } })).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+      expect(dataGets('budget')).toBe(0);
+      await expect(client.getMerged('budget', { expect: { maxBytes: 399_999 } })).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+      expectSameArray(await client.getBlob('budget', { expect: { maxBytes: 400_000, shape: [25000, 2] } }), arr);
+      expect((await client.getMerged('budget', { expect: { maxBytes: 400_000 } })).byteLength).toBe(400_000);
+    });
+
+    it('a stored num_chunks of 1e6 costs one metadata request, not a million', async () => {
+      const md = { bucket_id: 'rory', key: 'liar_0', ball_id: 'liar', checksum: 'x', size: 8, tags: { index: '0', num_chunks: '1000000', full_checksum: 'x' }, producer_id: 't' };
+      const r = await raw(`${api}/buckets/rory/metadata`, 'POST', { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(md) });
+      await raw(`${api}/buckets/data/${JSON.parse(r.body).tasks_ids[0]}/chunked`, 'POST', { body: new Uint8Array(8) });
+      seen.length = 0;
+      const t0 = performance.now();
+      const err = (await client.getNdarray('liar').catch((e: unknown) => e)) as AppError;
+      expect(err).toMatchObject({ code: 'STORAGE_INTEGRITY', message: expect.stringContaining('claims 1000000 chunks, more than the 4096 allowed') });
+      expect(metadataGets('liar')).toBe(1);
+      expect(performance.now() - t0).toBeLessThan(2000);
+    });
+
+    it('a stored pickle bomb (496 bytes, valid checksums) is refused in well under a second', async () => {
+      const levels = 60;
+      const out: number[] = [0x80, 0x04];
+      for (let i = 0; i < levels; i++) out.push(0x5d, 0x94, 0x28);
+      out.push(0x5d, 0x94, 0x43, 7, ...new Array<number>(7).fill(0x61), 0x94, 0x61);
+      for (let i = levels - 1; i >= 0; i--) out.push(0x68, i + 1, 0x68, i + 1, 0x65);
+      out.push(0x2e);
+      await client.putBall(await encodePayloads('P0centi', [Uint8Array.from(out)]));
+      const t0 = performance.now();
+      const err = (await client.getBytesList('P0centi').catch((e: unknown) => e)) as AppError;
+      expect(err).toMatchObject({ code: 'STORAGE_INTEGRITY', details: { ballId: 'P0centi' } });
+      expect(err.message).toContain('a memo reference to a list is not allowed');
+      expect(performance.now() - t0).toBeLessThan(1000);
+      await expect(client.getBytesMatrix('P0centi')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+    });
+
+    it('E3/E4 reads check the expected item count and row shape', async () => {
+      const items = Array.from({ length: 5 }, (_, i) => new Uint8Array(100 + i).fill(i));
+      await client.putBytesList('ctcount', items, { numChunks: 2 });
+      expect((await client.getBytesList('ctcount', { expect: { shape: [5] } })).map(toHex)).toEqual(items.map(toHex));
+      await expect(client.getBytesList('ctcount', { expect: { shape: [6] } })).rejects.toMatchObject({ message: expect.stringContaining('holds 5 ciphertexts, 6 were expected') });
+      await expect(client.getBytesList('ctcount', { expect: { shape: [5], maxBytes: 500 } })).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+      const rows = items.map((b) => [b, b]);
+      await client.putBytesMatrix('ctrows', rows, { numChunks: 3 });
+      expect((await client.getBytesMatrix('ctrows', { expect: { shape: [5, 2] } })).length).toBe(5);
+      await expect(client.getBytesMatrix('ctrows', { expect: { shape: [5, 3] } })).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
     });
   });
 

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@/lib/errors';
+import { decodeBytesList, decodeBytesMatrix, encodeBytesList, encodeBytesMatrix } from '@/lib/storage/e3e4';
 import { pickle, pickleBytesList, unpickle, unpickleBytesList, type PickleValue, type UnpickledValue } from '@/lib/storage/pickle';
 
 const bytesArb = fc.oneof(
@@ -107,6 +108,50 @@ describe('pickle round trips', () => {
         expect(unpickle(pickle(rows, { minimal: true }))).toEqual(unpickle(pickle(rows)));
       }),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('E3/E4 balls round-trip under exact expectations (lib/storage/e3e4.ts)', () => {
+  const byteSum = (xs: readonly Uint8Array[]) => xs.reduce((n, b) => n + b.length, 0);
+
+  it('E3: decode ∘ encode = id with shape [n] and an output budget of exactly the item bytes', async () => {
+    await fc.assert(
+      fc.asyncProperty(sharedListArb, fc.integer({ min: 1, max: 9 }), async (items, numChunks) => {
+        const ball = await encodeBytesList('ct', items, { numChunks });
+        const chunks = [...ball.chunks].reverse();
+        const got = decodeBytesList('ct', chunks, { shape: [items.length], maxOutputBytes: byteSum(items) });
+        expect(same(got, items)).toBe(true);
+        if (byteSum(items) > 0) expect(() => decodeBytesList('ct', chunks, { shape: [items.length], maxOutputBytes: byteSum(items) - 1 })).toThrow(AppError);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('E4: decode ∘ encode = id with shape [rows, cols]', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 4 }), fc.array(fc.array(bytesArb, { minLength: 4, maxLength: 4 }), { maxLength: 8 }), fc.integer({ min: 1, max: 5 }), async (cols, full, numChunks) => {
+        const rows = full.map((r) => r.slice(0, cols));
+        const ball = await encodeBytesMatrix('dist', rows, { numChunks });
+        const got = decodeBytesMatrix('dist', ball.chunks, { shape: [rows.length, cols], maxOutputBytes: byteSum(rows.flat()) });
+        expect(same(got, rows)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a value with a shared list is always refused, at once; the same value without sharing decodes', () => {
+    fc.assert(
+      fc.property(fc.array(bytesArb, { maxLength: 3 }), fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 40 }), (leaf, width, levels) => {
+        let v: PickleValue = leaf;
+        for (let i = 0; i < levels; i++) v = Array.from({ length: width }, () => v);
+        const t0 = performance.now();
+        expect(() => unpickle(pickle(v))).toThrow(/memo reference to a list/);
+        expect(performance.now() - t0).toBeLessThan(100);
+        const tree: PickleValue = [leaf, [leaf.slice()]];
+        expect(same(unpickle(pickle(tree)), tree)).toBe(true);
+      }),
+      { numRuns: 100 },
     );
   });
 });

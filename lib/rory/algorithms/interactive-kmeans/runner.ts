@@ -36,6 +36,7 @@ import {
   guardCiphertexts,
   guardFloat64,
   looksLikeCiphertexts,
+  MAX_CIPHERTEXT_BYTES,
   maxAbs,
   refuseDecryption,
   requireKey,
@@ -230,6 +231,14 @@ export async function runKmeansJob(job: KmeansJob, ctx: RunContext): Promise<Kme
       if (!m) throw new AppError('INTERNAL', `artifact ${name} is missing`);
       return m;
     };
+    /**
+     * Size bounds of what this job reads back (issue #12 finding 5): k ciphertexts or a k×a×m
+     * tensor. Bounds, not exact shapes, so a wrong shape reaches the decryption guard and is
+     * refused there with DECRYPTION_REFUSED.
+     */
+    const readBound = (expectedShape: readonly number[]) => ({
+      maxBytes: pqc ? k * MAX_CIPHERTEXT_BYTES : expectedShape.reduce((x, y) => x * y, 1) * 8 + 4096,
+    });
     const fdhopeKeyId = (): KeyId => {
       if (!fdhopeKey) throw new AppError('INTERNAL', 'no FDHOPE key yet');
       return fdhopeKey;
@@ -358,12 +367,12 @@ export async function runKmeansJob(job: KmeansJob, ctx: RunContext): Promise<Kme
           const t = performance.now();
           fetched = undefined;
           if (eff.encoding === 'E3') {
-            const items = await ctx.store.getBytesList(eff.key, { force: true, signal, onProgress: (p) => progress(p) });
+            const items = await ctx.store.getBytesList(eff.key, { force: true, signal, onProgress: (p) => progress(p), expect: readBound([k]) });
             fetched = { key: eff.key, items };
             steps.emit('GET', { since: t, round: eff.round, detail: { key: eff.key, bytes: byteSum(items) } });
             return { type: 'shiftFetched', key: eff.key, shape: [items.length], dtype: 'ckks', allFinite: looksLikeCiphertexts(items) };
           }
-          const nd = await ctx.store.getNdarray(eff.key, { force: true, signal, onProgress: (p) => progress(p) });
+          const nd = await ctx.store.getNdarray(eff.key, { force: true, signal, onProgress: (p) => progress(p), expect: readBound([k, a, (state.encryptedShape ?? [n, a, 6])[2]]) });
           fetched = { key: eff.key, nd };
           steps.emit('GET', { since: t, round: eff.round, detail: { key: eff.key, bytes: nd.data.byteLength } });
           const finite = nd.dtype === 'float64' || nd.dtype === 'float32' ? allFinite(nd.data as Float64Array) : true;
@@ -410,11 +419,11 @@ export async function runKmeansJob(job: KmeansJob, ctx: RunContext): Promise<Kme
         case 'verify': {
           let t = performance.now();
           if (pqc) {
-            const items = await ctx.store.getBytesList(eff.objectKey, { force: true, signal });
+            const items = await ctx.store.getBytesList(eff.objectKey, { force: true, signal, expect: readBound([k]) });
             fetched = { key: eff.objectKey, items };
             steps.emit('GET', { since: t, detail: { key: eff.objectKey, bytes: byteSum(items) } });
           } else {
-            const nd = await ctx.store.getNdarray(eff.objectKey, { force: true, signal });
+            const nd = await ctx.store.getNdarray(eff.objectKey, { force: true, signal, expect: readBound(eff.expectedShape) });
             fetched = { key: eff.objectKey, nd };
             steps.emit('GET', { since: t, detail: { key: eff.objectKey, bytes: nd.data.byteLength } });
           }

@@ -17,6 +17,7 @@ import {
   createSteps,
   decryptGuarded,
   guardCiphertexts,
+  MAX_CIPHERTEXT_BYTES,
   parseLabels,
   refuseDecryption,
   requireKey,
@@ -78,7 +79,7 @@ export async function runSknnPqcJob(job: ClassifyJob, ctx: RunContext): Promise<
     };
     const r1 = await steps.timed('RUN1', () => worker.post(SKNN_PQC_PATH, { ...base, [H.STEP_INDEX]: '1' }, { signal, timeoutMs }));
     const distKey = distancesKeyOf(r1, keys.distances(testId), steps);
-    const dist = await steps.timed('GET', () => ctx.store.getBytesMatrix(distKey, { force: true, signal }), (d) => ({ key: distKey, bytes: byteSum(d.flat()) }));
+    const dist = await steps.timed('GET', () => ctx.store.getBytesMatrix(distKey, { force: true, signal, expect: { maxBytes: t * B * MAX_CIPHERTEXT_BYTES } }), (d) => ({ key: distKey, bytes: byteSum(d.flat()) }));
     // Decryption guard: this job's distances, t rows of B ciphertexts each.
     if (dist.length !== t || dist.some((row) => row.length !== B)) throw refuseDecryption(steps, distKey, `it is not ${t} rows of ${B} ciphertexts`);
     const flat = dist.flat();

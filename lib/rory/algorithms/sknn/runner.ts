@@ -56,7 +56,7 @@ export async function runSknnJob(job: ClassifyJob, ctx: RunContext): Promise<Cla
     };
     const r1 = await steps.timed('RUN1', () => worker.post(SKNN_PATH, { ...base, [H.STEP_INDEX]: '1' }, { signal, timeoutMs }));
     const distKey = distancesKeyOf(r1, keys.distances(testId), steps);
-    const dist = await steps.timed('GET', () => ctx.store.getNdarray(distKey, { force: true, signal }), (d) => ({ key: distKey, bytes: d.data.byteLength }));
+    const dist = await steps.timed('GET', () => ctx.store.getNdarray(distKey, { force: true, signal, expect: { maxBytes: t * n * m * 8 + 4096 } }), (d) => ({ key: distKey, bytes: d.data.byteLength }));
     // Decryption guard: only this job's distances, with the expected shape and finite values.
     const tensor = guardFloat64(steps, dist, distKey, [t, n, m]);
     const decision = await ctx.approve({
