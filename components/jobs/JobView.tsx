@@ -35,6 +35,7 @@ function JobDetail({ job }: { job: JobRecord }) {
   const running = useJobRunning(job.id);
   const [ackChecked, setAckChecked] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const profile = jobLeakageProfile(job.algorithm);
   const spec = algorithmSpec(job.algorithm);
   const pending = job.approvals.find((a) => !a.decision);
@@ -78,6 +79,24 @@ function JobDetail({ job }: { job: JobRecord }) {
                 Cancel
               </Button>
             )}
+            {!running && job.status !== 'draft' && (
+              <Button
+                title="Remove this job's objects (ciphertexts, matrices) from MictlanX; upstream never deletes them"
+                disabled={actions.deleteObjects.isPending}
+                onClick={async () => {
+                  setActionError(null);
+                  setNotice(null);
+                  try {
+                    const n = await actions.deleteObjects.mutateAsync(job.id);
+                    setNotice(`Deleted ${n} chunk${n === 1 ? '' : 's'} of this job from cloud storage.`);
+                  } catch (e) {
+                    setActionError(toAppError(e).userMessage);
+                  }
+                }}
+              >
+                Delete from cloud storage
+              </Button>
+            )}
             {!running && (
               <Button
                 onClick={async () => {
@@ -108,6 +127,7 @@ function JobDetail({ job }: { job: JobRecord }) {
           </Alert>
         )}
         {actionError && <Alert tone="error">{actionError}</Alert>}
+        {notice && <Alert tone="info">{notice}</Alert>}
 
         {canRun && (
           <Card title={job.status === 'draft' ? 'Run this job' : 'Run again'}>

@@ -64,6 +64,7 @@ export function useJobActions() {
     }),
     cancel: (id: string) => browserJobController().controller.cancel(id),
     remove: useMutation({ mutationFn: async (id: string) => (await ready()).remove(id), onSuccess: invalidate }),
+    deleteObjects: useMutation({ mutationFn: async (id: string) => (await ready()).deleteObjects(id), onSuccess: invalidate }),
   };
 }
 

@@ -128,6 +128,14 @@ describe('job controller against the local cloud', () => {
     const { nncLabels } = await import('@/lib/data/kmeans');
     const { dm } = await import('@/lib/data/udm');
     expect(done.result?.labels).toEqual(Array.from(nncLabels(dm(ds.matrix), 0.5)));
+    // "Delete from cloud storage": every object of the job goes (upstream never collects them).
+    const { MictlanxClient } = await import('@/lib/storage/mictlanx-client');
+    const store = new MictlanxClient({ routers: [{ id: 'r0', host: '127.0.0.1', port: cloud.routerPort, protocol: 'http' }], bucket: cloud.bucket });
+    expect(await store.exists(`encrypted${job.storageId}`)).toBe(true);
+    expect(await ctl.deleteObjects(job.id)).toBeGreaterThan(0);
+    expect(await store.exists(`encrypted${job.storageId}`)).toBe(false);
+    expect(await store.exists(`${job.storageId}encrypteddm`)).toBe(false);
+    expect((await ctl.deleteObjects(job.id))).toBe(0);
   });
 
   it('runs SKNN: acknowledgement of both phases, one approval, accuracy and confusion matrix on the test labels', async () => {
