@@ -8,6 +8,10 @@
  *
  * Guards
  * - D3: SKMeans(-PQC) starts only with an acknowledgement listing exactly its plaintext uploads.
+ * - D8 (`./verify.ts`): each decrypted shift is compared with the shift the browser recomputes from
+ *   its records, the returned labels and the centroids it tracks; a deviation beyond the scheme's
+ *   error stops the job (DECRYPTION_REFUSED, logged VERIFY.FAILED). Only the recomputed shift is
+ *   used and sent (plaintext or FDHOPE), so no decryption ever leaves the browser.
  * - Decryption guard: only `{P}encryptedshiftmatrix` of this job and round (and, for the final
  *   check, `{P}centj`) is decrypted, and only if it has shape (k, a, m), dtype float64 and finite
  *   values — or, for PQC, exactly k SEAL ciphertexts that load in this key set's context (only the
@@ -40,6 +44,7 @@ import {
   maxAbs,
   refuseDecryption,
   requireKey,
+  verificationFailed,
   runJob,
   checkAborted,
   type RunContext,
@@ -50,6 +55,7 @@ import { SKMEANS_PQC_LEAKAGE } from '../skmeans-pqc/leakage';
 import { pythonShape, sameShape } from '../../protocol';
 import { WORKER_TIMEOUT_MS, type WorkerClient } from '../../worker-client';
 import { parseDbskmeansStep2Reply, parseSkmeansStep2Reply, parseStep1Reply } from './replies';
+import { expectedShift, maxDeviation, seedCentroids } from './verify';
 import {
   initialState,
   isPqc,
@@ -105,15 +111,6 @@ export interface KmeansResult {
   /** Total milliseconds per event name. */
   readonly timings: Readonly<Record<string, number>>;
   readonly totalMs: number;
-}
-
-/** Grid the decrypted CKKS shift is rounded to before use (2^-20 ≈ 9.5e-7; CKKS noise here is ~2^-25). */
-export const PQC_SHIFT_GRID = 2 ** -20;
-
-function roundTo(m: Matrix, grid: number): Matrix {
-  const out = new Float64Array(m.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(m.data[i] / grid) * grid;
-  return matrix(out, m.shape);
 }
 
 /** Means of the rows of `d` (n×a) per label (k clusters); an empty cluster gets zeros, as the Liu worker does. */
@@ -207,7 +204,10 @@ export async function runKmeansJob(job: KmeansJob, ctx: RunContext): Promise<Kme
     const opt = { signal };
     const timeoutMs = job.workerTimeoutMs ?? WORKER_TIMEOUT_MS;
 
-    const shiftBound = 2 * maxAbs(data.data) * (1 + 1e-6) + 1e-6;
+    /** D8: the centroids this round started from, as the browser tracks them (records 0…k−1 first). */
+    let centPrev = seedCentroids(data, k);
+    /** Largest honest |decrypted − recomputed| shift entry: the scheme's error at this data's scale. */
+    const shiftTolerance = verifyTolerance(algorithm) * Math.max(1, maxAbs(data.data));
     const artifacts = new Map<Artifact, Matrix>();
     /** PQC artifacts: lists of serialized CKKS ciphertexts. */
     const cipherLists = new Map<Artifact, Uint8Array[]>();
@@ -387,19 +387,24 @@ export async function runKmeansJob(job: KmeansJob, ctx: RunContext): Promise<Kme
         }
         case 'decrypt': {
           const t = performance.now();
-          let s = await decryptFetched(eff.objectKey, eff.expectedShape, eff.round);
-          if (!sameShape(s.shape, [k, a])) throw new AppError('CRYPTO_FAILURE', 'decrypted shift has the wrong shape');
-          // Centroids are means of records, so an honest shift is bounded by 2·max|x|. Anything
-          // larger is not a shift of this job (e.g. a ciphertext under another key): never send it.
-          if (!(maxAbs(s.data) <= shiftBound)) {
-            throw refuseDecryption(steps, eff.objectKey, `round ${eff.round + 1}'s shift decrypts to values no honest shift can have (larger than twice your largest value)`, eff.round);
+          const dec = await decryptFetched(eff.objectKey, eff.expectedShape, eff.round);
+          if (!sameShape(dec.shape, [k, a])) throw new AppError('CRYPTO_FAILURE', 'decrypted shift has the wrong shape');
+          // D8: the shift must be what the browser recomputes from its own records and the labels
+          // the worker returned. Only the recomputed shift is ever used or sent, never the decryption.
+          const expected = expectedShift(data, state.labels as Int32Array, centPrev, pqc);
+          const deviation = maxDeviation(dec, expected.shift);
+          if (!(deviation <= shiftTolerance)) {
+            throw verificationFailed(
+              steps,
+              eff.objectKey,
+              `the decrypted shift differs from the one your records and the returned labels give by ${deviation.toExponential(2)} (allowed ${shiftTolerance.toExponential(2)})`,
+              eff.round,
+            );
           }
-          // CKKS: the decryption carries noise that depends on the secret key; rounding it away
-          // before anything is sent blunts decryption-oracle attacks (IND-CPA-D).
-          if (pqc) s = roundTo(s, PQC_SHIFT_GRID);
-          artifacts.set('shift', s);
-          const m = maxAbs(s.data);
-          steps.emit('DECRYPT', { since: t, round: eff.round, detail: { key: eff.objectKey, maxAbsShift: m } });
+          centPrev = expected.next;
+          artifacts.set('shift', expected.shift);
+          const m = maxAbs(expected.shift.data);
+          steps.emit('DECRYPT', { since: t, round: eff.round, detail: { key: eff.objectKey, maxAbsShift: m, verified: true, deviation } });
           return { type: 'decrypted', maxAbsShift: m };
         }
         case 'fdhopeEncryptShift': {

@@ -5,7 +5,8 @@
  * `encrypted{R}` are E4, the worker returns `(x − M_b)²` per test record and block, the app
  * decrypts (approved, guarded), sums each group of a slots (squared Euclidean distance), takes the
  * argmin and uploads `distancesindex{R}` as int64 (1, t). The worker gets only the CKKS public
- * objects (D4); both phases need the acknowledgement (D3).
+ * objects (D4); both phases need the acknowledgement (D3). D8: the decrypted distances are compared
+ * with the browser's own squared distances; the indices sent come from the plaintext.
  */
 import { AppError } from '../../../errors';
 import { pythonShape, type Matrix } from '../../../data/matrix';
@@ -22,6 +23,7 @@ import {
   refuseDecryption,
   requireKey,
   runJob,
+  verificationFailed,
   type RunContext,
 } from '../../kit';
 import { assertAcknowledgedFor, profile } from '../../leakage';
@@ -31,6 +33,9 @@ import { SKNN_PQC_PATH } from './index';
 import { argminRows, classifySetup, type ClassifyJob, type ClassifyResult } from '../classification';
 import { distancesKeyOf } from '../sknn/runner';
 import { SKNN_PQC_PREDICT_LEAKAGE, SKNN_PQC_TRAIN_LEAKAGE } from './leakage';
+
+/** CKKS error of a decrypted squared difference, relative to a·max|x|² (scale 2^40: ~1e-9; 1e-5 leaves room). */
+export const SKNN_PQC_TOLERANCE = 1e-5;
 
 export async function runSknnPqcJob(job: ClassifyJob, ctx: RunContext): Promise<ClassifyResult> {
   const steps = createSteps(ctx);
@@ -94,15 +99,32 @@ export async function runSknnPqcJob(job: ClassifyJob, ctx: RunContext): Promise<
     });
     if (decision === 'deny') throw new AppError('APPROVAL_DENIED', 'decryption denied', { userMessage: 'You denied the decryption of the distances; the job stopped and nothing more was sent.' });
     const plain = await steps.timed('DECRYPT', () => decryptGuarded(ctx, steps, ckksKey, flat, width, distKey), { ciphertexts: flat.length });
+    // D8: the decrypted squared distances must equal those of the browser's own records within
+    // the CKKS error; the indices sent are computed from the plaintext, never from the decryption.
     const sums = new Float64Array(t * n);
+    let scale = 1;
+    for (const v of job.model.data) scale = Math.max(scale, Math.abs(v));
+    for (const v of job.test.data) scale = Math.max(scale, Math.abs(v));
+    const tolerance = SKNN_PQC_TOLERANCE * a * scale * scale;
+    let deviation = 0;
     for (let i = 0; i < t; i++) {
       for (let j = 0; j < n; j++) {
         const b = Math.floor(j / R);
         const off = (i * B + b) * width + (j - b * R) * a;
         let d = 0;
-        for (let z = 0; z < a; z++) d += plain[off + z];
-        sums[i * n + j] = d;
+        let exact = 0;
+        for (let z = 0; z < a; z++) {
+          d += plain[off + z];
+          const diff = job.test.data[i * a + z] - job.model.data[j * a + z];
+          exact += diff * diff;
+        }
+        const dev = Math.abs(d - exact);
+        if (!(dev <= deviation)) deviation = Number.isNaN(dev) ? Number.POSITIVE_INFINITY : dev;
+        sums[i * n + j] = exact;
       }
+    }
+    if (!(deviation <= tolerance)) {
+      throw verificationFailed(steps, distKey, `the decrypted distances differ from those of your records by ${deviation.toExponential(2)} (allowed ${tolerance.toExponential(2)})`);
     }
     const indices = argminRows((i, j) => sums[i * n + j], t, n);
     const idxKey = keys.distancesIndex(testId);

@@ -5,16 +5,19 @@
  * `distances{R}` (t×n×m); the app decrypts it — only that object, with that shape and finite
  * values, after the user's approval — takes the argmin per test record and uploads the indices
  * `distancesindex{R}` (int64 (t, 1)); step 2 → labels. Needs the acknowledgement of both phases (D3).
+ * D8: before approval and decryption, the fetched tensor is compared with the one the browser
+ * computes from the ciphertexts it uploaded; a worker's probe (any other ciphertext) is refused.
  */
 import { AppError } from '../../../errors';
 import { matrix, pythonShape, type Matrix } from '../../../data/matrix';
 import { fromMatrix } from '../../../storage/ndarray';
-import { assignWorker, createSteps, guardFloat64, invalidReply, parseLabels, refuseDecryption, requireKey, runJob, type RunContext } from '../../kit';
+import { assignWorker, createSteps, guardFloat64, invalidReply, parseLabels, refuseDecryption, requireKey, runJob, verificationFailed, type RunContext } from '../../kit';
 import { assertAcknowledgedFor, profile } from '../../leakage';
 import { DistancesReply, ENCRYPTED_MATRIX_DTYPE, FLOAT64, H, keys, parseReply } from '../../protocol';
 import { WORKER_TIMEOUT_MS, type WorkerReply } from '../../worker-client';
 import { SKNN_PATH } from './index';
 import { argminRows, classifySetup, type ClassifyJob, type ClassifyResult } from '../classification';
+import { liuManhattanTensor, relativeDeviation, SKNN_LIU_TOLERANCE } from './compute';
 import { SKNN_PREDICT_LEAKAGE, SKNN_TRAIN_LEAKAGE } from './leakage';
 
 /** The `distances_id` a step-1 reply names; anything but this job's `distances{R}` is refused. */
@@ -59,6 +62,13 @@ export async function runSknnJob(job: ClassifyJob, ctx: RunContext): Promise<Cla
     const dist = await steps.timed('GET', () => ctx.store.getNdarray(distKey, { force: true, signal, expect: { maxBytes: t * n * m * 8 + 4096 } }), (d) => ({ key: distKey, bytes: d.data.byteLength }));
     // Decryption guard: only this job's distances, with the expected shape and finite values.
     const tensor = guardFloat64(steps, dist, distKey, [t, n, m]);
+    // D8: the distances must be exactly what the worker computes from the ciphertexts this browser
+    // made; anything else (a probe of the Liu key) is refused before any decryption.
+    const expected = liuManhattanTensor(encTest, encModel, t, n, a, m);
+    const deviation = relativeDeviation(tensor.data, expected);
+    if (!(deviation <= SKNN_LIU_TOLERANCE)) {
+      throw verificationFailed(steps, distKey, `the encrypted distances differ from those of the ciphertexts this browser uploaded (relative deviation ${deviation.toExponential(2)})`);
+    }
     const decision = await ctx.approve({
       jobId: job.jobId,
       algorithm: 'SKNN_PREDICT',

@@ -12,6 +12,7 @@ import type { DistancesBody } from '@/lib/rory/protocol';
 import { H, keys } from '@/lib/rory/protocol';
 import { HttpError, json } from '../../../common/http';
 import { epochSeconds, getMatrix, guardedReply, HeaderParams, labelsReply, type WorkerRoute } from '../../kit';
+import { liuManhattanTensor } from '@/lib/rory/algorithms/sknn/compute';
 import { modelLabels } from '../knn/route';
 
 /** Step 2 of SKNN and SKNN-PQC: the client's nearest-record indices → the model's labels. */
@@ -49,17 +50,7 @@ export const sknnRoute: WorkerRoute = {
         }
         const [n, a, mm] = model.shape;
         const t = test.shape[0];
-        const out = new Float64Array(t * n * mm);
-        for (let i = 0; i < t; i++) {
-          for (let j = 0; j < n; j++) {
-            const o = (i * n + j) * mm;
-            for (let z = 0; z < a; z++) {
-              const ti = (i * a + z) * mm;
-              const mj = (j * a + z) * mm;
-              for (let c = 0; c < mm; c++) out[o + c] += Math.abs(test.data[ti + c] - model.data[mj + c]);
-            }
-          }
-        }
+        const out = liuManhattanTensor(test.data, model.data, t, n, a, mm);
         const key = keys.distances(r);
         await store.putNdarray(key, { dtype: 'float64', shape: [t, n, mm], data: out }, { numChunks, tags: { full_shape: pythonShape([t, n, mm]), full_dtype: 'float64' } });
         const body: DistancesBody = { distances_id: key, distances_shape: pythonShape([t, n, mm]), distances_dtype: 'float64', service_time: epochSeconds() - started };
