@@ -7,13 +7,15 @@
  * `/classification/pqc/` (`pqc.ts`).
  *
  * At start the worker registers with the manager (`POST /workers/started` with `Worker-Id`,
- * `Worker-Port` and our `Worker-Host`, the address a browser can reach it at), retrying until
- * it succeeds or the worker is closed. `registered` resolves on success.
+ * `Worker-Port`, our `Worker-Host` — the address a browser can reach it at — and
+ * `Authorization: Bearer <registration token>`), retrying until it succeeds or the worker is
+ * closed. `registered` resolves on success and rejects when the manager refuses the token.
+ * HTTP (CORS for allowed origins only, Host check, limits) is server/common/http.ts.
  */
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import type { ObjectStore } from '@/lib/storage/types';
 import { H } from '@/lib/rory/headers';
-import { baseUrl, listen, route, type RequestContext } from '../common/http';
+import { AccessPolicy, baseUrl, listen, route, type RequestContext } from '../common/http';
 import { createClassifyRoutes } from './classify';
 import { createNncRoutes } from './nnc';
 import { createPqcRoutes } from './pqc';
@@ -41,6 +43,10 @@ export interface WorkerOptions {
   readonly log?: (line: string) => void;
   /** Delay between registration attempts (default 500 ms, growing to 5 s). */
   readonly registerRetryMs?: number;
+  /** The manager's registration token (required to register; see server/manager). */
+  readonly registrationToken?: string;
+  /** Origins and Host names allowed (shared with the rest of the cloud). */
+  readonly access?: AccessPolicy;
 }
 
 export interface Worker {
@@ -75,6 +81,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const classify = createClassifyRoutes(store);
   const pqc = createPqcRoutes(store, { log });
   const headers = (ctx: RequestContext) => (name: string) => ctx.header(name);
+  const access = opts.access ?? new AccessPolicy();
+  access.allowHost(publicHost);
 
   const server = await listen(
     [
@@ -94,7 +102,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     ],
     opts.port ?? 0,
     host,
-    { onError: (e, ctx) => log(`${ctx.method} ${ctx.path} failed: ${e instanceof Error ? e.message : String(e)}`) },
+    { access, onError: (e, ctx) => log(`${ctx.method} ${ctx.path} failed: ${e instanceof Error ? e.message : String(e)}`) },
   );
 
   let closed = false;
@@ -107,10 +115,16 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     let delay = opts.registerRetryMs ?? 500;
     for (;;) {
       if (closed) throw new Error('worker closed before it could register');
+      let refused: number | undefined;
       try {
         const res = await fetch(`${managerUrl}/workers/started`, {
           method: 'POST',
-          headers: { [H.WORKER_ID]: nodeId, [H.WORKER_PORT]: String(server.port), [H.WORKER_HOST]: publicHost },
+          headers: {
+            [H.WORKER_ID]: nodeId,
+            [H.WORKER_PORT]: String(server.port),
+            [H.WORKER_HOST]: publicHost,
+            ...(opts.registrationToken ? { Authorization: `Bearer ${opts.registrationToken}` } : {}),
+          },
           signal: AbortSignal.any([stop.signal, AbortSignal.timeout(10_000)]),
         });
         await res.arrayBuffer().catch(() => undefined);
@@ -119,8 +133,13 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
           return;
         }
         log(`registration refused: HTTP ${res.status}`);
+        if (res.status === 401 || res.status === 403) refused = res.status;
       } catch {
         /* manager not up yet: retry */
+      }
+      // A wrong or missing token does not get better by retrying.
+      if (refused !== undefined) {
+        throw new Error(`the manager at ${managerUrl} refused the registration (HTTP ${refused}): start the worker with the cloud's registration token`);
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
