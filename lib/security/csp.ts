@@ -44,7 +44,7 @@ const HASH_SOURCE = /^'sha(256|384|512)-[A-Za-z0-9+/]+={0,2}'$/;
 /**
  * The CSP source expression of an origin (`http://127.0.0.1:6001`), or null when CSP cannot
  * express it: only http(s)/ws(s) origins with a DNS name or IPv4 host (CSP host-source has no
- * IPv6 literals).
+ * IPv6 literals; WHATWG URLs allow `;` and `,` in host names, which would end a directive).
  */
 export function connectSource(origin: string): string | null {
   let u: URL;
@@ -54,7 +54,8 @@ export function connectSource(origin: string): string | null {
     return null;
   }
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol)) return null;
-  if (u.hostname.startsWith('[') || u.hostname.includes(':')) return null;
+  // DNS names (punycode) and IPv4 only: nothing that could end a source or a directive (; , ').
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(u.hostname)) return null;
   return u.origin;
 }
 
