@@ -38,7 +38,7 @@ async function router(opts: Partial<Parameters<typeof createMictlanxRouter>[0]> 
 
 const md = (key: string, size = 3) => JSON.stringify({ bucket_id: 'rory', key, ball_id: key.replace(/_\d+$/, ''), checksum: 'x', size, tags: { index: '0', num_chunks: '1' }, producer_id: 't' });
 
-async function putObject(api: string, key: string, bytes: Uint8Array, extra: Record<string, unknown> = {}) {
+async function putObject(api: string, key: string, bytes: Uint8Array<ArrayBuffer>, extra: Record<string, unknown> = {}) {
   const meta = await fetch(`${api}/buckets/rory/metadata`, { method: 'POST', body: JSON.stringify({ ...JSON.parse(md(key, bytes.length)), ...extra }) });
   expect(meta.status).toBe(200);
   const { tasks_ids } = (await meta.json()) as { tasks_ids: string[] };
@@ -145,7 +145,7 @@ describe('timeouts: slow requests are cut, slow responses are not', () => {
 });
 
 describe('object bytes are inert and content_type cannot break the answer', () => {
-  const html = new TextEncoder().encode('<script>alert(document.domain)</script>');
+  const html = new Uint8Array(new TextEncoder().encode('<script>alert(document.domain)</script>'));
 
   it('stored or requested text/html is served as application/octet-stream, attachment, nosniff, sandboxed', async () => {
     const r = await router();
