@@ -149,9 +149,9 @@ export function refuseDecryption(steps: Pick<Steps, 'emit'> | undefined, key: st
   });
 }
 
-/** The error a D8 verification raises: a decrypted value differs from what the browser recomputes. */
+/** The error a D8 verification raises: a decrypted value differs from what the browser recomputes (logged DECRYPTION.REFUSED, stage verification). */
 export function verificationFailed(steps: Pick<Steps, 'emit'> | undefined, key: string, why: string, round?: number): AppError {
-  steps?.emit('VERIFY.FAILED', { round, detail: { key, why } });
+  steps?.emit('DECRYPTION.REFUSED', { round, detail: { key, why, stage: 'verification' } });
   return new ProtocolError('DECRYPTION_REFUSED', `${key} failed verification: ${why}`, {
     round,
     userMessage: `The worker's answer for ${round === undefined ? 'this job' : `round ${round + 1}`} does not match what your own data says it must be (${why}). The job was stopped and nothing derived from it was sent.`,

@@ -11,14 +11,23 @@
  *   registered: 503 JSON `{"error":"no workers registered",…}` (upstream crashes with a 500).
  *   `POST` → 403 (as upstream).
  * - `POST /workers/started` with `Worker-Id`, `Worker-Port` (and optionally our `Worker-Host`)
- *   → 204 (§4.3). Missing or invalid headers → 400 JSON; no lock exists, so nothing can leak.
- *   Re-registration overwrites the entry. (Upstream's `GET` also registers; here it does not.)
+ *   → 204 (§4.3). Deviation (D9, issue 12 finding 2): the request must also carry
+ *   `Authorization: Bearer <registration token>`, a secret generated when the cloud starts
+ *   (server/cloud.ts), printed in the start banner and handed to in-process workers, never put
+ *   into the app bundle or config.json. Without it → 401, with a wrong one → 403, and nothing
+ *   is registered or overwritten: a web page or a local process without the token cannot
+ *   redirect `/clustering/secure` to a worker of its own. Missing or invalid headers → 400
+ *   JSON; no lock exists, so nothing can leak. A re-registration with the token overwrites
+ *   the entry (a restarted worker). (Upstream's `GET` also registers; here it does not.)
  * - `GET /workers` → 200 JSON `{ "<id>": {"workerId","port","isStarted":true,"host"} }` (§4.4).
  *
  * Deviation: upstream's balancers never learn about registered workers (§13); this one
  * balances over exactly the registered set, in registration order.
+ *
+ * HTTP (CORS for allowed origins only, Host check, limits) is server/common/http.ts.
  */
-import { baseUrl, empty, HttpError, json, listen, route, type RequestContext } from '../common/http';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AccessPolicy, baseUrl, empty, HttpError, json, listen, route, type RequestContext } from '../common/http';
 
 export interface RegisteredWorker {
   readonly workerId: string;
@@ -34,11 +43,17 @@ export interface ManagerOptions {
   /** Host put in `url` (what clients should use); defaults to `host`. */
   readonly publicHost?: string;
   readonly log?: (line: string) => void;
+  /** Origins and Host names allowed (shared with the rest of the cloud). */
+  readonly access?: AccessPolicy;
+  /** Secret a worker must present to register; default: 32 random bytes, see `registrationToken`. */
+  readonly registrationToken?: string;
 }
 
 export interface Manager {
   readonly url: string;
   readonly port: number;
+  /** The secret `POST /workers/started` requires (`Authorization: Bearer <token>`). */
+  readonly registrationToken: string;
   close(): Promise<void>;
   workers(): RegisteredWorker[];
 }
@@ -46,8 +61,23 @@ export interface Manager {
 const WORKER_ID = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$/;
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$|^[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*$/;
 
+/** A fresh registration token: 32 bytes from the OS CSPRNG, base64url. */
+export function newRegistrationToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Constant-time comparison of a presented token with the expected one. */
+function sameToken(presented: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
 export async function createManager(opts: ManagerOptions = {}): Promise<Manager> {
   const host = opts.host ?? '127.0.0.1';
+  const token = opts.registrationToken ?? newRegistrationToken();
+  if (token.length < 16) throw new Error('the registration token must have at least 16 characters');
+  const access = opts.access ?? new AccessPolicy();
+  access.allowHost(opts.publicHost ?? host);
   const registry = new Map<string, RegisteredWorker>();
   let next = 0;
   const log = opts.log ?? (() => {});
@@ -76,6 +106,13 @@ export async function createManager(opts: ManagerOptions = {}): Promise<Manager>
   };
 
   const started = (ctx: RequestContext) => {
+    const auth = /^Bearer\s+(\S+)\s*$/i.exec(ctx.header('Authorization') ?? '')?.[1];
+    if (auth === undefined) {
+      throw new HttpError(401, 'worker registration needs Authorization: Bearer <registration token> (printed when the cloud starts)', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="rory-manager"' },
+      });
+    }
+    if (!sameToken(auth, token)) throw new HttpError(403, 'wrong registration token: nothing was registered');
     const id = ctx.header('Worker-Id')?.trim();
     const portText = ctx.header('Worker-Port')?.trim();
     const workerHost = ctx.header('Worker-Host')?.trim();
@@ -104,11 +141,13 @@ export async function createManager(opts: ManagerOptions = {}): Promise<Manager>
     ],
     opts.port ?? 0,
     host,
+    { access, onError: (e, ctx) => log(`${ctx.method} ${ctx.path} failed: ${e instanceof Error ? e.message : String(e)}`) },
   );
 
   return {
     url: baseUrl(opts.publicHost ?? host, server.port),
     port: server.port,
+    registrationToken: token,
     close: () => server.close(),
     workers: () => [...registry.values()],
   };

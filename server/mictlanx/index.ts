@@ -1,8 +1,10 @@
 /**
  * @module server/mictlanx
- * A local, single-peer MictlanX-compatible router on `node:http` (spec/mictlanx.md §4.1–§4.10,
- * §6, §8.1): enough of API v4 for Rory and for the browser client, persisted to a data directory
- * (see ./store.ts) so objects survive restarts.
+ * A local, single-peer MictlanX-compatible router (spec/mictlanx.md §4.1–§4.10, §6, §8.1):
+ * enough of API v4 for Rory and for the browser client, persisted to a data directory (see
+ * ./store.ts) so objects survive restarts. HTTP is the common layer (server/common/http.ts):
+ * the same CORS, Host check, body limits, timeouts and error handling as the Manager and the
+ * Workers.
  *
  * Routes (prefix `/api/v4`, also under `/mictlanx/api/v4` like the real `root_path`):
  * - `POST /buckets/{b}/metadata` → `{key, service_time, tasks_ids:[task], bucket_id, replicas, extra}`;
@@ -21,13 +23,20 @@
  * Not implemented: the multipart put (`POST /buckets/data/{task}`, answers 501), `/size`,
  * `/disable`, `/u/...`, peer management.
  *
- * CORS as Starlette 1.x with the router's defaults (§6): preflights answer 200 echoing the origin
- * and requested headers; every answer to a request with an Origin — errors included — carries
- * `access-control-allow-origin: <origin>` and `allow-credentials: true`.
+ * Deviations for safety (D9, issue 12 findings 2 and 6):
+ * - CORS is not Starlette's `*` with credentials (§6): only allowed origins get a grant (the
+ *   origin echoed, no `allow-credentials`), any other Origin gets 403; errors as `{"detail"}`.
+ * - Object bytes are inert: their `Content-Type` is the stored or requested type only when it
+ *   is on a short list of passive types (else `application/octet-stream`), and every answer has
+ *   `X-Content-Type-Options: nosniff`, `Content-Disposition: attachment` and a sandboxing CSP,
+ *   so stored HTML can never run on the router's origin.
+ * - Unfinished uploads (metadata whose data never came) are dropped after `pendingTtlMs`, and
+ *   at most `maxPending` may exist at once (more → 503), so metadata posts cannot pile up.
+ * - Bodies are bounded (metadata 1 MiB, a chunk `maxChunkBytes`, anything else 64 KiB), and a
+ *   request must arrive within `requestTimeoutMs` (slow-loris).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { open, statfs, unlink } from 'node:fs/promises';
+import { open, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { AccessPolicy, HttpError, json, listen, route, type Handler, type Reply, type Route } from '../common/http';
 import { DiskStore, newId, type KeyRecord, type StoredMetadata } from './store';
 
 export interface MictlanxRouterOptions {
@@ -41,12 +50,25 @@ export interface MictlanxRouterOptions {
   readonly log?: (line: string) => void;
   /** Observes every request (method, path with query, lower-cased headers); for diagnostics and tests. */
   readonly onRequest?: (info: { method: string; url: string; headers: Readonly<Record<string, string | string[] | undefined>> }) => void;
+  /** Origins and Host names allowed (shared with the rest of the cloud); default: no browser origin, loopback names. */
+  readonly access?: AccessPolicy;
+  /** Largest chunk accepted (default 1e9 bytes, the peer's PAYLOAD_LIMIT, spec/mictlanx.md §7). */
+  readonly maxChunkBytes?: number;
+  /** How long an unfinished upload (metadata without data) is kept (default 1 h). */
+  readonly pendingTtlMs?: number;
+  /** How many unfinished uploads may exist at once (default 10 000); more metadata posts → 503. */
+  readonly maxPending?: number;
+  /** A whole request (headers + body) must arrive within this (default 10 min: chunks can be large). */
+  readonly requestTimeoutMs?: number;
+  readonly headersTimeoutMs?: number;
 }
 
 export interface MictlanxRouterHandle {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Unfinished uploads currently kept. */
+  pendingCount(): number;
   /** Stops at once: open connections are cut, in-flight uploads are discarded, nothing half-written remains. */
   close(): Promise<void>;
 }
@@ -55,19 +77,36 @@ const API_PREFIXES = ['/mictlanx/api/v4', '/api/v4'];
 const MAX_JSON_BYTES = 1 << 20;
 /** Peer compose PAYLOAD_LIMIT (spec/mictlanx.md §7). */
 const MAX_CHUNK_BYTES = 1e9;
-const TASK_TTL_MS = 60 * 60 * 1000;
-const PREFLIGHT_METHODS = 'DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT';
+const PENDING_TTL_MS = 60 * 60 * 1000;
+const MAX_PENDING = 10_000;
+const REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
+/**
+ * Content types object bytes may be served as: none of them is rendered as active content by
+ * a browser (and nosniff + attachment + CSP sandbox hold anyway). Anything else, including
+ * malformed values, is served as application/octet-stream.
+ */
+export const PASSIVE_CONTENT_TYPES: ReadonlySet<string> = new Set([
+  'application/octet-stream',
+  'application/json',
+  'text/plain',
+  'text/csv',
+  'application/x-npy',
+  'application/python-pickle',
+]);
 
-class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {
-    super(typeof body === 'string' ? body : JSON.stringify(body));
-  }
+/** The content type object bytes are served with (see PASSIVE_CONTENT_TYPES). */
+export function servedContentType(requested: string | null | undefined): string {
+  const essence = (requested ?? '').split(';')[0].trim().toLowerCase();
+  return PASSIVE_CONTENT_TYPES.has(essence) ? essence : 'application/octet-stream';
 }
 
-const problem = (status: number, detail: unknown) => new HttpProblem(status, { detail });
+/** `attachment` with an ASCII-only file name (non-ASCII, quotes and separators replaced). */
+function attachment(filename: string | undefined): string {
+  const safe = (filename ?? '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+  return safe ? `attachment; filename="${safe}"` : 'attachment';
+}
+
+const problem = (status: number, detail: unknown) => new HttpError(status, typeof detail === 'string' ? detail : JSON.stringify(detail), { body: { detail } });
 
 interface Task {
   readonly bucket: string;
@@ -166,19 +205,6 @@ export function formatSize(bytes: number): string {
   return `${Number(v.toFixed(2))} ${units[u]}`;
 }
 
-/** Resolves when `res` can take more data or is closed; removes both listeners either way. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
 function publicMetadata(r: KeyRecord): StoredMetadata {
   return r.metadata;
 }
@@ -199,49 +225,49 @@ export async function createMictlanxRouter(opts: MictlanxRouterOptions): Promise
   const host = opts.host ?? '127.0.0.1';
   const peerId = opts.peerId ?? 'mictlanx-peer-0';
   const log = opts.log ?? (() => {});
+  const maxChunk = opts.maxChunkBytes ?? MAX_CHUNK_BYTES;
+  const pendingTtl = opts.pendingTtlMs ?? PENDING_TTL_MS;
+  const maxPending = opts.maxPending ?? MAX_PENDING;
   const store = new DiskStore(opts.dataDir);
   await store.open();
   const tasks = new Map<string, Task>();
-  const inflight = new Set<Promise<void>>();
   let closed = false;
   let listenPort = 0;
 
-  const cors = (req: IncomingMessage): Record<string, string> => {
-    const origin = req.headers.origin;
-    return origin ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' } : {};
-  };
-
-  const sendJson = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown) => {
-    if (res.headersSent || res.destroyed) return;
-    const text = JSON.stringify(body);
-    res.writeHead(status, { ...cors(req), 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  };
-
-  const readJson = async (req: IncomingMessage): Promise<unknown> => {
-    const parts: Buffer[] = [];
-    let n = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      n += chunk.length;
-      if (n > MAX_JSON_BYTES) throw problem(413, 'Request body too large');
-      parts.push(chunk);
+  /** Drops unfinished uploads older than the TTL and tasks that can no longer complete. */
+  const prune = async () => {
+    const cutoff = Date.now() - pendingTtl;
+    const dropped = await store.deletePendingBefore(cutoff);
+    for (const [id, t] of tasks) {
+      const rec = store.get(t.bucket, t.key);
+      if (t.created < cutoff || !rec || rec.complete || rec.generation !== t.generation) tasks.delete(id);
     }
-    const text = Buffer.concat(parts).toString('utf8');
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new HttpProblem(422, { detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {} }] });
-    }
+    if (dropped > 0) log(`mictlanx: dropped ${dropped} unfinished upload(s) older than ${Math.round(pendingTtl / 1000)} s`);
   };
+  const pruneTimer = setInterval(() => void prune().catch(() => {}), Math.max(1_000, Math.min(60_000, pendingTtl / 4)));
+  pruneTimer.unref();
+  await prune();
 
   // --- handlers ------------------------------------------------------------------------------
 
-  const putMetadata = async (req: IncomingMessage, res: ServerResponse, bucket: string) => {
+  const putMetadata: Handler = async (ctx) => {
     const t0 = performance.now();
-    const parsed = validateMetadata(await readJson(req));
-    if (!parsed.ok) throw new HttpProblem(422, { detail: parsed.errors });
+    const bucket = ctx.params.bucket;
+    let body: unknown;
+    try {
+      body = JSON.parse((await ctx.readBody()).toString('utf8'));
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      throw new HttpError(422, 'JSON decode error', { body: { detail: [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {} }] } });
+    }
+    const parsed = validateMetadata(body);
+    if (!parsed.ok) throw new HttpError(422, 'invalid metadata', { body: { detail: parsed.errors } });
     const { replication_factor: _rf, ...metadata } = parsed.value;
     if (metadata.bucket_id !== bucket) throw problem(400, `Bucket ID mismatch: ${bucket} != ${metadata.bucket_id}`);
+    if (store.pendingCount() >= maxPending) await prune();
+    if (store.pendingCount() >= maxPending) {
+      throw problem(503, `Too many unfinished uploads (${store.pendingCount()}): send their data, delete them, or retry after they expire.`);
+    }
     const taskId = newId();
     const r = store.reserve(metadata, taskId);
     if (!r.created) {
@@ -255,10 +281,8 @@ export async function createMictlanxRouter(opts: MictlanxRouterOptions): Promise
       });
     }
     await r.persisted;
-    const now = Date.now();
-    for (const [id, t] of tasks) if (now - t.created > TASK_TTL_MS) tasks.delete(id);
-    tasks.set(taskId, { bucket, key: metadata.key, generation: taskId, size: metadata.size, created: now });
-    sendJson(req, res, 200, {
+    tasks.set(taskId, { bucket, key: metadata.key, generation: taskId, size: metadata.size, created: Date.now() });
+    return json(200, {
       key: metadata.key,
       service_time: (performance.now() - t0) / 1000,
       tasks_ids: [taskId],
@@ -268,17 +292,18 @@ export async function createMictlanxRouter(opts: MictlanxRouterOptions): Promise
     });
   };
 
-  const putData = async (req: IncomingMessage, res: ServerResponse, taskId: string) => {
+  const putData: Handler = async (ctx) => {
+    const taskId = ctx.params.task;
     const task = tasks.get(taskId);
     // Single-use: consumed before the body is read, whatever happens next.
     tasks.delete(taskId);
     if (!task) throw problem(500, `Task not found: ${taskId}`);
-    if (task.size > MAX_CHUNK_BYTES) throw problem(413, 'Payload too large');
+    if (task.size > maxChunk) throw problem(413, 'Payload too large');
     const { path, handle } = await store.tempFile(task.bucket);
     let received = 0;
     let ok = false;
     try {
-      for await (const chunk of req as AsyncIterable<Buffer>) {
+      for await (const chunk of ctx.body()) {
         received += chunk.length;
         // Past the announced size: keep draining (so the 400 can be delivered) but stop writing.
         if (received <= task.size) await handle.write(chunk);
@@ -296,48 +321,46 @@ export async function createMictlanxRouter(opts: MictlanxRouterOptions): Promise
         await unlink(path).catch(() => {});
       }
     }
-    sendJson(req, res, 200, { peer_ids: [peerId], combined_key: `${task.bucket}@${task.key}`, bucket_id: task.bucket, key: task.key, size: task.size });
+    return json(200, { peer_ids: [peerId], combined_key: `${task.bucket}@${task.key}`, bucket_id: task.bucket, key: task.key, size: task.size });
   };
 
-  const streamFiles = async (req: IncomingMessage, res: ServerResponse, paths: readonly string[], contentType: string, extra: Record<string, string>) => {
-    // Open every file before answering, so a missing file is still a clean 404.
-    const handles = [];
+  /** Opens every file before answering (a missing file is still a clean 404); the layer closes them. */
+  const streamFiles = async (paths: readonly string[], contentType: string | null | undefined, filename: string | undefined): Promise<Reply | null> => {
+    const handles: FileHandle[] = [];
     try {
       for (const p of paths) handles.push(await open(p, 'r'));
     } catch {
       for (const h of handles) await h.close().catch(() => {});
-      return false;
+      return null;
     }
-    res.writeHead(200, { ...cors(req), 'content-type': contentType, ...extra });
-    try {
-      for (const h of handles) {
-        for await (const chunk of h.createReadStream({ autoClose: false, highWaterMark: 1 << 20 })) {
-          if (res.destroyed) throw new Error('client went away');
-          if (!res.write(chunk)) await drained(res);
-        }
-      }
-      res.end();
-    } catch {
-      res.destroy();
-    } finally {
-      for (const h of handles) await h.close().catch(() => {});
+    async function* chunks(): AsyncIterable<Uint8Array> {
+      for (const h of handles) yield* h.createReadStream({ autoClose: false, highWaterMark: 1 << 20 });
     }
-    return true;
+    return {
+      status: 200,
+      headers: { 'Content-Type': servedContentType(contentType), 'Content-Disposition': attachment(filename) },
+      stream: {
+        chunks: chunks(),
+        close: async () => {
+          for (const h of handles) await h.close().catch(() => {});
+        },
+      },
+    };
   };
 
-  const getData = async (req: IncomingMessage, res: ServerResponse, bucket: string, key: string, query: URLSearchParams) => {
+  const getData: Handler = async (ctx) => {
+    const { bucket, key } = ctx.params;
     const rec = store.get(bucket, key);
     if (!rec) throw problem(404, 'No found available replica peer or data, try again later.');
     const path = store.dataPath(bucket, rec);
-    const extra: Record<string, string> = {};
-    const filename = query.get('filename') ?? rec.metadata.tags.fullname ?? rec.metadata.tags.filename;
-    if (query.get('attachment') === 'true' && filename) extra['content-disposition'] = `attachment; filename="${filename.replace(/["\r\n]/g, '')}"`;
-    if (!path || !(await streamFiles(req, res, [path], query.get('content_type') ?? rec.metadata.content_type, extra))) {
-      throw problem(404, `${bucket}@${key} not found`);
-    }
+    const filename = ctx.query.get('filename') ?? rec.metadata.tags.fullname ?? rec.metadata.tags.filename ?? key;
+    const reply = path ? await streamFiles([path], ctx.query.get('content_type') ?? rec.metadata.content_type, filename) : null;
+    if (!reply) throw problem(404, `${bucket}@${key} not found`);
+    return reply;
   };
 
-  const getMerged = async (req: IncomingMessage, res: ServerResponse, bucket: string, ball: string, query: URLSearchParams) => {
+  const getMerged: Handler = async (ctx) => {
+    const { bucket, ball } = ctx.params;
     const first = store.get(bucket, `${ball}_0`);
     if (!first) throw problem(404, 'Could not fetch metadata.');
     const n = Number(first.metadata.tags.num_chunks);
@@ -349,9 +372,9 @@ export async function createMictlanxRouter(opts: MictlanxRouterOptions): Promise
       if (!p) throw problem(404, 'No available peer; try again later.');
       paths.push(p);
     }
-    if (!(await streamFiles(req, res, paths, query.get('content_type') ?? first.metadata.content_type, {}))) {
-      throw problem(404, 'No available peer; try again later.');
-    }
+    const reply = await streamFiles(paths, ctx.query.get('content_type') ?? first.metadata.content_type, ball);
+    if (!reply) throw problem(404, 'No available peer; try again later.');
+    return reply;
   };
 
   const listed = (bucket: string) => store.records(bucket).filter((r) => r.complete && r.metadata.size > 0);
@@ -383,160 +406,102 @@ export async function createMictlanxRouter(opts: MictlanxRouterOptions): Promise
     };
   };
 
-  // --- routing -------------------------------------------------------------------------------
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = (req.method ?? 'GET').toUpperCase();
-    if (method === 'OPTIONS' && req.headers.origin && req.headers['access-control-request-method']) {
-      req.resume();
-      const headers: Record<string, string> = {
-        ...cors(req),
-        'access-control-allow-methods': PREFLIGHT_METHODS,
-        'access-control-max-age': '600',
-        'content-type': 'text/plain; charset=utf-8',
-      };
-      const requested = req.headers['access-control-request-headers'];
-      if (requested) headers['access-control-allow-headers'] = String(requested);
-      // Chrome Private Network Access (a superset of the real router, which does not answer it).
-      if (req.headers['access-control-request-private-network'] === 'true') headers['access-control-allow-private-network'] = 'true';
-      res.writeHead(200, headers);
-      res.end('OK');
-      return;
-    }
-    if (url.pathname === '/health') {
-      req.resume();
-      if (method !== 'GET') throw problem(405, 'Method Not Allowed');
-      sendJson(req, res, 200, { status: 'ok', component_type: 'mictlanx-router', peer_id: peerId });
-      return;
-    }
-    const prefix = API_PREFIXES.find((p) => url.pathname === p || url.pathname.startsWith(`${p}/`));
-    if (!prefix) throw problem(404, 'Not Found');
-    let seg: string[];
-    try {
-      seg = url.pathname.slice(prefix.length).split('/').filter(Boolean).map(decodeURIComponent);
-    } catch {
-      throw problem(404, 'Not Found');
-    }
-    const q = url.searchParams;
-    const is = (...pattern: (string | null)[]) => seg.length === pattern.length && pattern.every((p, i) => p === null || p === seg[i]);
-    const only = (allowed: string) => {
-      if (method !== allowed) throw problem(405, 'Method Not Allowed');
-    };
-    if (method !== 'POST') req.resume();
-
-    if (is('buckets', 'data', null, 'chunked') && method === 'POST') return putData(req, res, seg[2]);
-    if (is('buckets', 'data', null) && method === 'POST') {
-      req.resume();
-      throw problem(501, 'The multipart upload is not supported by this local router; use /buckets/data/{task_id}/chunked.');
-    }
-    if (is('buckets', null, 'metadata')) {
-      if (method === 'POST') return putMetadata(req, res, seg[1]);
-      only('GET');
-      const balls = listed(seg[1]).map(publicMetadata);
-      return sendJson(req, res, 200, { bucket_id: seg[1], peers_ids: [peerId], balls });
-    }
-    if (is('buckets', null, 'metadata', null, 'chunks')) {
-      only('GET');
-      const [bucket, ball] = [seg[1], seg[3]];
-      const chunks = listed(bucket).filter((r) => r.metadata.ball_id === ball).sort(byIndex);
-      if (chunks.length === 0) throw problem(404, `${bucket}@${ball} not found`);
-      const size = chunks.reduce((s, r) => s + r.metadata.size, 0);
-      return sendJson(req, res, 200, {
-        bucket_id: bucket,
-        ball_id: ball,
-        size: formatSize(size),
-        size_bytes: size,
-        checksum: chunks[0].metadata.tags.full_checksum ?? '',
-        chunks: chunks.map(publicMetadata),
-      });
-    }
-    if (is('buckets', null, 'metadata', null)) {
-      only('GET');
-      const rec = store.get(seg[1], seg[3]);
-      if (!rec) throw problem(500, '404: No available peers');
-      return sendJson(req, res, 200, { service_time: 0, peer_id: peerId, local_peer_id: peerId, metadata: publicMetadata(rec) });
-    }
-    if (is('buckets', null, 'bid', null)) {
-      only('DELETE');
-      const [bucket, ball] = [seg[1], seg[3]];
-      const keys = store.records(bucket).filter((r) => r.metadata.ball_id === ball).map((r) => r.metadata.key);
-      const n = await store.deleteKeys(bucket, keys);
-      return sendJson(req, res, 200, { n_deletes: n, ball_id: ball });
-    }
-    if (is('buckets', null, null, 'merge')) {
-      only('GET');
-      return getMerged(req, res, seg[1], seg[2], q);
-    }
-    if (is('buckets', null, null)) {
-      if (method === 'DELETE') {
-        const n = await store.deleteKeys(seg[1], [seg[2]]);
-        if (n === 0) throw problem(404, `${seg[1]}@${seg[2]} not found`);
-        return sendJson(req, res, 200, { n_deletes: n, key: seg[2] });
-      }
-      only('GET');
-      return getData(req, res, seg[1], seg[2], q);
-    }
-    if (is('peers', 'stats')) {
-      only('GET');
-      return sendJson(req, res, 200, await peerStats(q));
-    }
-    if (is('peers')) {
-      only('GET');
-      return sendJson(req, res, 200, { available: [{ peer_id: peerId, ip_addr: host, port: listenPort, protocol: 'http', api_version: 4 }], unavailable: [] });
-    }
-    if (is('cache')) {
-      only('GET');
-      return sendJson(req, res, 200, { keys: [] });
-    }
-    throw problem(404, 'Not Found');
+  const chunkList: Handler = (ctx) => {
+    const { bucket, ball } = ctx.params;
+    const chunks = listed(bucket).filter((r) => r.metadata.ball_id === ball).sort(byIndex);
+    if (chunks.length === 0) throw problem(404, `${bucket}@${ball} not found`);
+    const size = chunks.reduce((s, r) => s + r.metadata.size, 0);
+    return json(200, {
+      bucket_id: bucket,
+      ball_id: ball,
+      size: formatSize(size),
+      size_bytes: size,
+      checksum: chunks[0].metadata.tags.full_checksum ?? '',
+      chunks: chunks.map(publicMetadata),
+    });
   };
 
-  const server = createServer((req, res) => {
-    const t0 = performance.now();
-    opts.onRequest?.({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
-    const p = handle(req, res)
-      .catch((e: unknown) => {
-        if (e instanceof HttpProblem) {
-          req.resume();
-          sendJson(req, res, e.status, e.body);
-        } else {
-          log(`mictlanx: ${req.method} ${req.url} failed: ${e instanceof Error ? e.message : String(e)}`);
-          sendJson(req, res, 500, { detail: closed ? 'router is shutting down' : 'Internal Server Error' });
-        }
-      })
-      .finally(() => {
-        inflight.delete(p);
-        log(`mictlanx: ${req.method} ${req.url} → ${res.statusCode} ${(performance.now() - t0).toFixed(1)} ms`);
-      });
-    inflight.add(p);
-  });
-  // Uploads of several MB: never time a request out server-side.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  listenPort = (server.address() as AddressInfo).port;
+  const deleteBall: Handler = async (ctx) => {
+    const { bucket, ball } = ctx.params;
+    const keys = store.records(bucket).filter((r) => r.metadata.ball_id === ball).map((r) => r.metadata.key);
+    const n = await store.deleteKeys(bucket, keys);
+    return json(200, { n_deletes: n, ball_id: ball });
+  };
+
+  const deleteKey: Handler = async (ctx) => {
+    const { bucket, key } = ctx.params;
+    const n = await store.deleteKeys(bucket, [key]);
+    if (n === 0) throw problem(404, `${bucket}@${key} not found`);
+    return json(200, { n_deletes: n, key });
+  };
+
+  // --- routing -------------------------------------------------------------------------------
+
+  /** Unexpected failures are logged and answered without internals (paths, errno). */
+  const guard =
+    (h: Handler): Handler =>
+    async (ctx) => {
+      try {
+        return await h(ctx);
+      } catch (e) {
+        if (e instanceof HttpError) throw e;
+        log(`mictlanx: ${ctx.method} ${ctx.url} failed: ${e instanceof Error ? e.message : String(e)}`);
+        throw problem(500, closed ? 'router is shutting down' : 'Internal Server Error');
+      }
+    };
+
+  // Order matters where two patterns match one path: the first route with the method wins.
+  const api = (prefix: string): Route[] => [
+    route('POST', `${prefix}/buckets/data/:task/chunked`, guard(putData), { maxBodyBytes: maxChunk }),
+    route('POST', `${prefix}/buckets/data/:task`, () => {
+      throw problem(501, 'The multipart upload is not supported by this local router; use /buckets/data/{task_id}/chunked.');
+    }),
+    route('POST', `${prefix}/buckets/:bucket/metadata`, guard(putMetadata), { maxBodyBytes: MAX_JSON_BYTES }),
+    route('GET', `${prefix}/buckets/:bucket/metadata`, (ctx) => json(200, { bucket_id: ctx.params.bucket, peers_ids: [peerId], balls: listed(ctx.params.bucket).map(publicMetadata) })),
+    route('GET', `${prefix}/buckets/:bucket/metadata/:ball/chunks`, chunkList),
+    route('GET', `${prefix}/buckets/:bucket/metadata/:key`, (ctx) => {
+      const rec = store.get(ctx.params.bucket, ctx.params.key);
+      if (!rec) throw problem(500, '404: No available peers');
+      return json(200, { service_time: 0, peer_id: peerId, local_peer_id: peerId, metadata: publicMetadata(rec) });
+    }),
+    route('DELETE', `${prefix}/buckets/:bucket/bid/:ball`, guard(deleteBall)),
+    route('GET', `${prefix}/buckets/:bucket/:ball/merge`, guard(getMerged)),
+    route('GET', `${prefix}/buckets/:bucket/:key`, guard(getData)),
+    route('DELETE', `${prefix}/buckets/:bucket/:key`, guard(deleteKey)),
+    route('GET', `${prefix}/peers/stats`, guard(async (ctx) => json(200, await peerStats(ctx.query)))),
+    route('GET', `${prefix}/peers`, () =>
+      json(200, { available: [{ peer_id: peerId, ip_addr: host, port: listenPort, protocol: 'http', api_version: 4 }], unavailable: [] }),
+    ),
+    route('GET', `${prefix}/cache`, () => json(200, { keys: [] })),
+  ];
+
+  const server = await listen(
+    [route('GET', '/health', () => json(200, { status: 'ok', component_type: 'mictlanx-router', peer_id: peerId })), ...API_PREFIXES.flatMap(api)],
+    opts.port ?? 0,
+    host,
+    {
+      access: opts.access,
+      errorBody: (_status, message) => ({ detail: message }),
+      requestTimeoutMs: opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: opts.headersTimeoutMs,
+      onRequest: opts.onRequest,
+      accessLog: (line) => log(`mictlanx: ${line}`),
+    },
+  );
+  listenPort = server.port;
   const h = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${h}:${listenPort}`,
     port: listenPort,
     dataDir: opts.dataDir,
+    pendingCount: () => store.pendingCount(),
     close() {
       closing ??= (async () => {
         closed = true;
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
-        await Promise.allSettled([...inflight]);
+        clearInterval(pruneTimer);
+        await server.close({ now: true });
         await store.close();
-        await stopped;
       })();
       return closing;
     },

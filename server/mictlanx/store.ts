@@ -6,7 +6,8 @@
  * Every file is written to a temporary name and renamed into place, so a crash leaves either the
  * old or the new file, never a torn one. A record is `complete` only after its data file was
  * renamed into place; a record without data (the upload stopped between the two put steps) is
- * kept — as MictlanX keeps such metadata on the peer — but its data is never served.
+ * kept — as MictlanX keeps such metadata on the peer — but its data is never served, and the
+ * router drops it once it is older than its TTL (`deletePendingBefore`, issue 12 finding 6).
  *
  * Data files are named after the upload task (`<key>.<task>.bin`), so a late upload of an old
  * task can never overwrite the bytes of a newer one. All commits run one at a time through a
@@ -62,12 +63,18 @@ export function fileSafe(id: string): string {
   return out;
 }
 
+function pendingKey(bucket: string, key: string): string {
+  return `${bucket}\u0000${key}`;
+}
+
 export function newId(): string {
   return randomBytes(16).toString('base64url').slice(0, 21);
 }
 
 export class DiskStore {
   private readonly buckets = new Map<string, Map<string, KeyRecord>>();
+  /** Records without data (unfinished uploads), by bucket and key. */
+  private readonly pending = new Map<string, KeyRecord>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -111,6 +118,7 @@ export class DiskStore {
         }
         if (record.dataFile) referenced.add(record.dataFile);
         this.map(rec.metadata.bucket_id).set(rec.metadata.key, record);
+        if (!record.complete) this.pending.set(pendingKey(rec.metadata.bucket_id, rec.metadata.key), record);
       }
       for (const name of names) {
         if (name.endsWith(DATA_SUFFIX) && !referenced.has(name)) await unlink(join(dir, name)).catch(() => {});
@@ -144,12 +152,15 @@ export class DiskStore {
     const m = this.map(metadata.bucket_id);
     if (m.has(metadata.key)) return { created: false };
     const record: KeyRecord = { metadata, generation, complete: false, dataFile: null, updatedAt: Date.now() };
+    const pk = pendingKey(metadata.bucket_id, metadata.key);
     m.set(metadata.key, record);
+    this.pending.set(pk, record);
     const persisted = this.commit(async () => {
       if (m.get(metadata.key) !== record) return; // deleted meanwhile
       await this.writeRecord(record);
     }).catch((e: unknown) => {
       if (m.get(metadata.key) === record) m.delete(metadata.key);
+      if (this.pending.get(pk) === record) this.pending.delete(pk);
       throw e;
     });
     return { created: true, persisted };
@@ -180,6 +191,7 @@ export class DiskStore {
       const record: KeyRecord = { ...current, complete: true, dataFile, updatedAt: Date.now() };
       await this.writeRecord(record);
       m.set(key, record);
+      this.pending.delete(pendingKey(bucket, key));
       if (current.dataFile && current.dataFile !== dataFile) await unlink(join(this.bucketDir(bucket), current.dataFile)).catch(() => {});
       return true;
     });
@@ -194,10 +206,36 @@ export class DiskStore {
         const rec = m.get(key);
         if (!rec) continue;
         m.delete(key);
+        this.pending.delete(pendingKey(bucket, key));
         n++;
         const dir = this.bucketDir(bucket);
         await unlink(join(dir, `${fileSafe(key)}${RECORD_SUFFIX}`)).catch(() => {});
         if (rec.dataFile) await unlink(join(dir, rec.dataFile)).catch(() => {});
+      }
+      return n;
+    });
+  }
+
+  /** How many records have no data (unfinished uploads). */
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Deletes the records without data last updated before `cutoff` (epoch ms). Returns how many. */
+  deletePendingBefore(cutoff: number): Promise<number> {
+    const stale = [...this.pending.values()].filter((r) => r.updatedAt < cutoff);
+    if (stale.length === 0) return Promise.resolve(0);
+    return this.commit(async () => {
+      let n = 0;
+      for (const rec of stale) {
+        const { bucket_id: bucket, key } = rec.metadata;
+        const m = this.map(bucket);
+        // Completed or replaced meanwhile: keep.
+        if (m.get(key) !== rec) continue;
+        m.delete(key);
+        this.pending.delete(pendingKey(bucket, key));
+        n++;
+        await unlink(join(this.bucketDir(bucket), `${fileSafe(key)}${RECORD_SUFFIX}`)).catch(() => {});
       }
       return n;
     });

@@ -5,14 +5,16 @@
  * (each algorithm's folder under `algorithms/` holds its computation and route).
  *
  * At start the worker registers with the manager (`POST /workers/started` with `Worker-Id`,
- * `Worker-Port` and our `Worker-Host`, the address a browser can reach it at), retrying until
- * it succeeds or the worker is closed. `registered` resolves on success.
+ * `Worker-Port`, our `Worker-Host` — the address a browser can reach it at — and
+ * `Authorization: Bearer <registration token>`), retrying until it succeeds or the worker is
+ * closed. `registered` resolves on success and rejects when the manager refuses the token.
+ * HTTP (CORS for allowed origins only, Host check, limits) is server/common/http.ts.
  */
 import { AppError } from '@/lib/errors';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import type { ObjectStore } from '@/lib/storage/types';
 import { H } from '@/lib/rory/protocol';
-import { baseUrl, listen, route, type RequestContext } from '../common/http';
+import { AccessPolicy, baseUrl, listen, route, type RequestContext } from '../common/http';
 import { createAlgorithmRoutes, WORKER_ROUTES } from './algorithms/registry';
 import { createCkksServices } from './ckks';
 import { testReply } from './kit';
@@ -39,6 +41,10 @@ export interface WorkerOptions {
   readonly log?: (line: string) => void;
   /** Delay between registration attempts (default 500 ms, growing to 5 s). */
   readonly registerRetryMs?: number;
+  /** The manager's registration token (required to register; see server/manager). */
+  readonly registrationToken?: string;
+  /** Origins and Host names allowed (shared with the rest of the cloud). */
+  readonly access?: AccessPolicy;
 }
 
 export interface Worker {
@@ -71,6 +77,8 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const ckks = createCkksServices(store);
   const handlers = createAlgorithmRoutes({ store, log, ckks });
   const headers = (ctx: RequestContext) => (name: string) => ctx.header(name);
+  const access = opts.access ?? new AccessPolicy();
+  access.allowHost(publicHost);
 
   const server = await listen(
     [
@@ -83,7 +91,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     ],
     opts.port ?? 0,
     host,
-    { onError: (e, ctx) => log(`${ctx.method} ${ctx.path} failed: ${e instanceof Error ? e.message : String(e)}`) },
+    { access, onError: (e, ctx) => log(`${ctx.method} ${ctx.path} failed: ${e instanceof Error ? e.message : String(e)}`) },
   );
 
   let closed = false;
@@ -96,10 +104,16 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     let delay = opts.registerRetryMs ?? 500;
     for (;;) {
       if (closed) throw new AppError('ABORTED', 'worker closed before it could register', { userMessage: 'The worker was stopped before the Manager accepted it.' });
+      let refused: number | undefined;
       try {
         const res = await fetch(`${managerUrl}/workers/started`, {
           method: 'POST',
-          headers: { [H.WORKER_ID]: nodeId, [H.WORKER_PORT]: String(server.port), [H.WORKER_HOST]: publicHost },
+          headers: {
+            [H.WORKER_ID]: nodeId,
+            [H.WORKER_PORT]: String(server.port),
+            [H.WORKER_HOST]: publicHost,
+            ...(opts.registrationToken ? { Authorization: `Bearer ${opts.registrationToken}` } : {}),
+          },
           signal: AbortSignal.any([stop.signal, AbortSignal.timeout(10_000)]),
         });
         await res.arrayBuffer().catch(() => undefined);
@@ -108,8 +122,13 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
           return;
         }
         log(`registration refused: HTTP ${res.status}`);
+        if (res.status === 401 || res.status === 403) refused = res.status;
       } catch {
         /* manager not up yet: retry */
+      }
+      // A wrong or missing token does not get better by retrying.
+      if (refused !== undefined) {
+        throw new AppError('WORKER_ERROR', `the manager at ${managerUrl} refused the registration (HTTP ${refused}): start the worker with the cloud's registration token`, { userMessage: 'The Manager refused this worker: it was started without the cloud\'s registration token.' });
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);

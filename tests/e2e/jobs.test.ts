@@ -22,7 +22,9 @@ beforeAll(async () => {
   cloud = await startLocalCloud({ dataDir });
   const router = new URL(cloud.routerUrl);
   const manager = new URL(cloud.managerUrl);
+  // `cloud`: the harness puts the cloud into the CSP connect-src and allows the app's origin (D9).
   app = await startApp({
+    cloud,
     config: () => ({
       settings: {
         RORY_MANAGER_IP_ADDR: manager.hostname,

@@ -9,7 +9,10 @@ import { createManager } from '@/server/manager';
 export async function startRogueWorker(routes: Route[]): Promise<{ managerUrl: string; close: () => Promise<void> }> {
   const server = await listen(routes, 0, '127.0.0.1');
   const manager = await createManager();
-  const reg = await fetch(`${manager.url}/workers/started`, { method: 'POST', headers: { 'Worker-Id': 'liar', 'Worker-Port': String(server.port), 'Worker-Host': '127.0.0.1' } });
+  const reg = await fetch(`${manager.url}/workers/started`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${manager.registrationToken}`, 'Worker-Id': 'liar', 'Worker-Port': String(server.port), 'Worker-Host': '127.0.0.1' },
+  });
   expect(reg.status).toBe(204);
   return {
     managerUrl: manager.url,

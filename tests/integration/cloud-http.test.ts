@@ -1,7 +1,8 @@
 /**
  * The local cloud's HTTP surface on loopback (spec/protocol.md §4, §5.0, §11, §12.1): manager
  * registry and round robin, 503 without workers, 403/400 answers, worker health, error
- * propagation with `Error-Message`, and CORS on every route including preflights.
+ * propagation with `Error-Message`, and CORS for the app's origin on every route including
+ * preflights (D9: only that origin; foreign origins are covered by cloud-security.test.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,18 +16,17 @@ import { createManager } from '@/server/manager';
 
 let cloud: LocalCloud;
 let dataDir: string;
+const ORIGIN = 'http://127.0.0.1:3000';
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'rory-cloud-http-'));
-  cloud = await startLocalCloud({ dataDir, workerPorts: [0, 0] });
+  cloud = await startLocalCloud({ dataDir, workerPorts: [0, 0], allowedOrigins: [ORIGIN] });
 });
 
 afterAll(async () => {
   await cloud?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
-
-const ORIGIN = 'http://127.0.0.1:3000';
 
 describe('manager', () => {
   it('answers /clustering/test as the manager', async () => {
@@ -56,15 +56,17 @@ describe('manager', () => {
 
   it('answers POST /clustering/secure with 403 and bad registrations with 400, without blocking later ones', async () => {
     expect((await fetch(`${cloud.managerUrl}/clustering/secure`, { method: 'POST' })).status).toBe(403);
-    const bad = await fetch(`${cloud.managerUrl}/workers/started`, { method: 'POST', headers: { 'Worker-Id': 'x' } });
+    const auth = { Authorization: `Bearer ${cloud.registrationToken}` };
+    const bad = await fetch(`${cloud.managerUrl}/workers/started`, { method: 'POST', headers: { ...auth, 'Worker-Id': 'x' } });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: 'missing header' });
-    expect((await fetch(`${cloud.managerUrl}/workers/started`, { method: 'POST', headers: { 'Worker-Id': 'x', 'Worker-Port': '99999' } })).status).toBe(400);
+    expect((await fetch(`${cloud.managerUrl}/workers/started`, { method: 'POST', headers: { ...auth, 'Worker-Id': 'x', 'Worker-Port': '99999' } })).status).toBe(400);
     // A registration after the failed one still works (upstream leaks its lock here).
     const m2 = await createManager();
+    const auth2 = { Authorization: `Bearer ${m2.registrationToken}` };
     try {
-      expect((await fetch(`${m2.url}/workers/started`, { method: 'POST' })).status).toBe(400);
-      const ok = await fetch(`${m2.url}/workers/started`, { method: 'POST', headers: { 'Worker-Id': 'w9', 'Worker-Port': '9009', 'Worker-Host': '127.0.0.1' } });
+      expect((await fetch(`${m2.url}/workers/started`, { method: 'POST', headers: auth2 })).status).toBe(400);
+      const ok = await fetch(`${m2.url}/workers/started`, { method: 'POST', headers: { ...auth2, 'Worker-Id': 'w9', 'Worker-Port': '9009', 'Worker-Host': '127.0.0.1' } });
       expect(ok.status).toBe(204);
       expect(m2.workers()).toEqual([{ workerId: 'w9', port: 9009, isStarted: true, host: '127.0.0.1' }]);
       const got = (await (await fetch(`${m2.url}/clustering/secure`, { headers: { Algorithm: 'SKMEANS' } })).json()) as Record<string, unknown>;
@@ -153,7 +155,10 @@ describe('CORS', () => {
       const list = (r.headers.get('Access-Control-Expose-Headers') ?? '').split(',').map((s) => s.trim());
       for (const h of expose) expect(list, `${url} exposes ${h}`).toContain(h);
     }
+    // Node clients and upstream workers send no Origin: answered, with no CORS grant at all.
     const noOrigin = await fetch(`${cloud.managerUrl}/clustering/test`);
-    expect(noOrigin.headers.get('Access-Control-Allow-Origin')).toBe('*');
+    expect(noOrigin.status).toBe(200);
+    expect(noOrigin.headers.get('Access-Control-Allow-Origin')).toBeNull();
+    expect(noOrigin.headers.get('Access-Control-Allow-Credentials')).toBeNull();
   });
 });

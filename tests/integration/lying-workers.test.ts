@@ -151,7 +151,7 @@ describe('a worker probing for a decryption oracle in the k-means family', () =>
         );
         expect(e.code).toBe('DECRYPTION_REFUSED');
         expect(e.userMessage).toMatch(/does not match what your own data says/);
-        expect(h.events.some((x) => x.name === 'VERIFY.FAILED')).toBe(true);
+        expect(h.events.some((x) => x.name === 'DECRYPTION.REFUSED' && x.detail?.stage === 'verification')).toBe(true);
         expect(h.events.some((x) => x.name === 'DECRYPT')).toBe(false);
         // Storage scan: nothing derived from the forged decryption was uploaded.
         expect(await store.exists(`${p}shiftmatrix`)).toBe(false);
@@ -202,7 +202,7 @@ describe('a worker probing for a decryption oracle in classification', async () 
       const id = `liar${newJobId()}`;
       const e = await rejection(runSknnPqcJob({ jobId: 'j', storageId: id, model, modelLabels, test, keys: { ckks: h.ckks }, acknowledgement: acknowledgeJob('SKNN_PQC_PREDICT') }, h.ctx));
       expect(e.code).toBe('DECRYPTION_REFUSED');
-      expect(h.events.some((x) => x.name === 'VERIFY.FAILED')).toBe(true);
+      expect(h.events.some((x) => x.name === 'DECRYPTION.REFUSED' && x.detail?.stage === 'verification')).toBe(true);
       expect(await store.exists(`distancesindex${id}test`)).toBe(false);
     } finally {
       await l.close();

@@ -1,7 +1,7 @@
 /**
  * The MictlanX client against the real local router (server/mictlanx) on 127.0.0.1, random ports,
  * temporary data directories: E1/E2/E3/E4 round trips, the router's API v4 semantics and CORS
- * (spec/mictlanx.md §4, §6), restarts and kills mid-upload, on-disk corruption, unreachable
+ * (spec/mictlanx.md §4, §6, with the D9 deviations of server/mictlanx), restarts and kills mid-upload, on-disk corruption, unreachable
  * routers and fail-over.
  */
 import { request as httpRequest } from 'node:http';
@@ -15,6 +15,7 @@ import { MictlanxClient, type MictlanxClientOptions, type MictlanxRouter } from 
 import { ndarray, ndarrayToBytes } from '@/lib/storage/ndarray';
 import { sha256Hex, toHex } from '@/lib/storage/sha256';
 import type { NdArray } from '@/lib/storage/types';
+import { AccessPolicy } from '@/server/common/http';
 import { createMictlanxRouter, type MictlanxRouterHandle } from '@/server/mictlanx';
 import { encodeE1 } from '@/lib/storage/e1';
 import { encodePayloads } from '@/lib/storage/e3e4';
@@ -96,7 +97,7 @@ describe('local MictlanX router + client', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'mictlanx-it-'));
-    router = await createMictlanxRouter({ dataDir, onRequest: (r) => seen.push(r) });
+    router = await createMictlanxRouter({ dataDir, onRequest: (r) => seen.push(r), access: new AccessPolicy({ origins: ['http://localhost:3000'] }) });
     api = `${router.url}/api/v4`;
     client = clientFor(router.port);
   });
@@ -303,22 +304,28 @@ describe('local MictlanX router + client', () => {
       expect(JSON.parse((await raw(`${api}/buckets/rory/bid/nothing`, 'DELETE')).body)).toEqual({ n_deletes: 0, ball_id: 'nothing' });
     });
 
-    it('answers CORS like Starlette: preflight echoes origin and headers; errors carry CORS too', async () => {
+    it('answers CORS for the allowed origin only: echo, no credentials, preflights list DELETE; errors carry CORS too', async () => {
       const pre = await raw(`${api}/buckets/rory/metadata`, 'OPTIONS', {
         headers: { Origin: 'http://localhost:3000', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,force-get' },
       });
-      expect(pre.status).toBe(200);
+      expect(pre.status).toBe(204);
       expect(pre.headers['access-control-allow-origin']).toBe('http://localhost:3000');
-      expect(pre.headers['access-control-allow-credentials']).toBe('true');
-      expect(pre.headers['access-control-allow-headers']).toBe('content-type,force-get');
+      // D9 deviation from Starlette's defaults (spec/mictlanx.md §6): never credentials.
+      expect(pre.headers['access-control-allow-credentials']).toBeUndefined();
+      expect(pre.headers['access-control-allow-headers']).toBe('*');
       expect(pre.headers['access-control-allow-methods']).toContain('DELETE');
       expect(pre.headers['access-control-max-age']).toBe('600');
       const err = await raw(`${api}/buckets/rory/metadata/nokey_0`, 'GET', { headers: { Origin: 'http://localhost:3000' } });
       expect(err.status).toBe(500);
       expect(err.headers['access-control-allow-origin']).toBe('http://localhost:3000');
-      const nf = await raw(`${router.url}/nowhere`, 'GET', { headers: { Origin: 'http://a.example' } });
+      const nf = await raw(`${router.url}/nowhere`, 'GET', { headers: { Origin: 'http://localhost:3000' } });
       expect(nf.status).toBe(404);
-      expect(nf.headers['access-control-allow-origin']).toBe('http://a.example');
+      expect(JSON.parse(nf.body)).toEqual({ detail: 'not found: /nowhere' });
+      expect(nf.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+      // Any other origin: refused, no grant.
+      const foreign = await raw(`${router.url}/nowhere`, 'GET', { headers: { Origin: 'http://a.example' } });
+      expect(foreign.status).toBe(403);
+      expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
       expect((await raw(`${api}/peers/stats`, 'GET')).status).toBe(200);
       expect((await raw(`${router.url}/health`, 'GET')).status).toBe(200);
       expect((await raw(`${router.url}/mictlanx/api/v4/buckets/rory/metadata`, 'GET')).status).toBe(200);

@@ -10,7 +10,7 @@
  * - D3: SKMeans(-PQC) starts only with an acknowledgement listing exactly its plaintext uploads.
  * - D8 (`./verify.ts`): each decrypted shift is compared with the shift the browser recomputes from
  *   its records, the returned labels and the centroids it tracks; a deviation beyond the scheme's
- *   error stops the job (DECRYPTION_REFUSED, logged VERIFY.FAILED). Only the recomputed shift is
+ *   error stops the job (DECRYPTION_REFUSED, logged DECRYPTION.REFUSED). Only the recomputed shift is
  *   used and sent (plaintext or FDHOPE), so no decryption ever leaves the browser.
  * - Decryption guard: only `{P}encryptedshiftmatrix` of this job and round (and, for the final
  *   check, `{P}centj`) is decrypted, and only if it has shape (k, a, m), dtype float64 and finite
