@@ -6,6 +6,7 @@
  * imported without pulling every runner in.
  */
 export const JOB_ALGORITHMS = [
+  'PKMEANS',
   'DBSKMEANS',
   'SKMEANS',
   'DBSKMEANS_PQC',

@@ -18,6 +18,7 @@ import { JOB_ALGORITHMS, type JobAlgorithm } from './ids';
 import { kmeans } from './kmeans';
 import { knn } from './knn';
 import { nnc } from './nnc';
+import { pkmeans } from './pkmeans';
 import { skmeans } from './skmeans';
 import { skmeansPqc } from './skmeans-pqc';
 import { sknn } from './sknn';
@@ -25,6 +26,7 @@ import { sknnPqc } from './sknn-pqc';
 import type { AlgorithmSpec } from './spec';
 
 export const REGISTRY: Readonly<Record<JobAlgorithm, AlgorithmSpec>> = Object.freeze({
+  PKMEANS: pkmeans,
   DBSKMEANS: dbskmeans,
   SKMEANS: skmeans,
   DBSKMEANS_PQC: dbskmeansPqc,

@@ -18,6 +18,7 @@ export const ALGORITHMS = [
   'SKNN_PREDICT',
   'SKNN_PQC_TRAIN',
   'SKNN_PQC_PREDICT',
+  'PKMEANS',
 ] as const;
 
 export type Algorithm = (typeof ALGORITHMS)[number];

@@ -78,6 +78,13 @@ export const H = Object.freeze({
   CKKS_KEYS_ID: 'Ckks-Keys-Id',
   /** Records packed per CKKS ciphertext (SKNN-PQC §4, PKMEANS). */
   CKKS_ROWS_PER_CIPHERTEXT: 'Ckks-Rows-Per-Ciphertext',
+  /** PKMEANS: slots per record (a power of two ≥ a). */
+  CKKS_RECORD_STRIDE: 'Ckks-Record-Stride',
+  /** PKMEANS: this worker's blocks, `from:to` (to exclusive). */
+  PKMEANS_BLOCK_RANGE: 'Pkmeans-Block-Range',
+  /** PKMEANS: this worker's index w and the number of workers W of the round. */
+  PKMEANS_WORKER_INDEX: 'Pkmeans-Worker-Index',
+  PKMEANS_WORKERS: 'Pkmeans-Workers',
 } as const);
 
 export type HeaderName = (typeof H)[keyof typeof H];

@@ -31,6 +31,12 @@ export const keys = Object.freeze({
   distances: (r: string) => `distances${r}`,
   /** SKNN: the client's argmin indices for test records `R`. */
   distancesIndex: (r: string) => `distancesindex${r}`,
+  /** PKMEANS: this round's cluster masks for worker w (E4, k rows × the worker's blocks). */
+  pkmeansMasks: (p: string, w: number) => `${p}masksw${w}`,
+  /** PKMEANS: worker w's unrescaled partial sums Σ_b X_b ⊙ M[c][b] (E3, k ciphertexts). */
+  pkmeansPartial: (p: string, w: number) => `${p}partialw${w}`,
+  /** PKMEANS: worker w's squared differences (E4, k rows × the worker's blocks). */
+  pkmeansDistances: (p: string, w: number) => `${p}distancesw${w}`,
   /** Classification job ids derived from a job's storage id. */
   modelId: (storageId: string) => `${storageId}model`,
   testId: (storageId: string) => `${storageId}test`,

@@ -56,6 +56,15 @@ export const DistancesReply = z.object({
   service_time: finite.optional(),
 });
 
+/** PKMEANS step 1 (partial sums) and step 2 (distances) (docs/protocol-additions.md §5). */
+export const PkmeansReply = z.object({
+  partial_id: z.string().min(1).optional(),
+  distances_id: z.string().min(1).optional(),
+  distances_shape: z.string().optional(),
+  service_time: finite.optional(),
+});
+
+export type PkmeansBody = z.infer<typeof PkmeansReply>;
 export type TestReplyBody = z.infer<typeof TestReply>;
 export type WorkerAssignmentBody = z.input<typeof WorkerAssignmentReply>;
 export type KmeansStep1Body = z.infer<typeof KmeansStep1Reply>;

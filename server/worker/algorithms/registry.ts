@@ -12,12 +12,14 @@ import { dbsnncPqcRoute } from './dbsnnc-pqc/route';
 import { kmeansRoute } from './kmeans/route';
 import { knnRoute } from './knn/route';
 import { nncRoute } from './nnc/route';
+import { pkmeansRoute } from './pkmeans/route';
 import { skmeansRoute } from './skmeans/route';
 import { skmeansPqcRoute } from './skmeans-pqc/route';
 import { sknnRoute } from './sknn/route';
 import { sknnPqcRoute } from './sknn-pqc/route';
 
 export const WORKER_ROUTES: readonly WorkerRoute[] = Object.freeze([
+  pkmeansRoute,
   skmeansRoute,
   dbskmeansRoute,
   skmeansPqcRoute,
