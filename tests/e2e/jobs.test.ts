@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page, Request } from 'playwright-core';
+import type { Page, Request, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '@/server/cloud';
 import { kmeansReference } from '../helpers/datasets';
@@ -102,33 +102,41 @@ async function downloadResult(page: Page): Promise<{ labels: number[]; iteration
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
-/** Every request the page sends, with its body and (for storage uploads) the object it belongs to. */
+/**
+ * Every request the page sends, with its body and (for storage uploads) the object it belongs to.
+ * The task id of each metadata answer is read through a route handler (Chromium's DevTools may drop
+ * response bodies of streamed reads, so `response.json()` is not reliable).
+ */
 function recordRequests(page: Page) {
   type Seen = { url: string; headers: Record<string, string>; body: Buffer; ball?: string };
   const seen: Seen[] = [];
   const ballOfTask = new Map<string, string>();
-  const pending: Promise<void>[] = [];
   const onRequest = (r: Request) => {
     const entry: Seen = { url: r.url(), headers: r.headers(), body: r.postDataBuffer() ?? Buffer.alloc(0) };
     seen.push(entry);
-    if (r.method() === 'POST' && /\/api\/v4\/buckets\/[^/]+\/metadata$/.test(entry.url)) {
-      const ball = JSON.parse(entry.body.toString('utf8')).ball_id as string;
-      entry.ball = ball;
-      pending.push(
-        (async () => {
-          const res = await r.response();
-          const task = res?.ok() ? ((await res.json()) as { tasks_ids: string[] }).tasks_ids[0] : undefined;
-          if (task) ballOfTask.set(task, ball);
-        })().catch(() => undefined),
-      );
+    if (r.method() === 'POST' && METADATA.test(entry.url)) entry.ball = JSON.parse(entry.body.toString('utf8')).ball_id as string;
+  };
+  const METADATA = /\/api\/v4\/buckets\/[^/]+\/metadata$/;
+  const onMetadata = async (route: Route) => {
+    const req = route.request();
+    if (req.method() !== 'POST') return route.continue();
+    const res = await route.fetch();
+    const text = await res.text();
+    if (res.ok()) {
+      const ball = JSON.parse(req.postDataBuffer()?.toString('utf8') ?? '{}').ball_id as string;
+      const task = (JSON.parse(text) as { tasks_ids?: string[] }).tasks_ids?.[0];
+      if (task) ballOfTask.set(task, ball);
     }
+    await route.fulfill({ response: res, body: text });
   };
   page.on('request', onRequest);
+  const routed = page.route(METADATA, onMetadata);
   return {
     seen,
     async stop() {
+      await routed;
       page.off('request', onRequest);
-      await Promise.all(pending);
+      await page.unroute(METADATA, onMetadata);
       for (const e of seen) {
         const m = /\/buckets\/data\/([^/]+)\/chunked$/.exec(e.url);
         if (m) e.ball = ballOfTask.get(m[1]) ?? '(unknown upload)';
