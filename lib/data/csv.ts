@@ -86,7 +86,7 @@ function safeToken(token: string): string | undefined {
   return JSON.stringify(token);
 }
 
-function cellError(token: string, line: number, column: number, delimiter: CsvDelimiter): AppError {
+export function cellError(token: string, line: number, column: number, delimiter: CsvDelimiter): AppError {
   const at = `line ${line}, column ${column}`;
   const lower = token.toLowerCase();
   if (token === '') {
