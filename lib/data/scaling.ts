@@ -62,7 +62,7 @@ export function applyScaling(m: PlainMatrix, s: Scaling | undefined): PlainMatri
 
 /**
  * A short note when the columns' spreads differ by more than 10× and no scaling is chosen: the
- * widest and narrowest columns by standard deviation, e.g. for wine "proline" vs "hue".
+ * widest and narrowest columns by standard deviation (for wine: proline vs nonflavanoid_phenols).
  */
 export function spreadWarning(m: PlainMatrix, names: readonly string[]): { wide: string; narrow: string; ratio: number } | undefined {
   if (m.shape[0] < 2 || m.shape[1] < 2) return undefined;
