@@ -38,7 +38,7 @@ export function JobResults({ job }: { job: JobRecord }) {
   const csv = () => 'record,label\n' + r.labels.map((l, i) => `${i},${l}`).join('\n') + '\n';
   const json = () =>
     JSON.stringify(
-      { job: { id: job.id, name: job.name, algorithm: job.algorithm, params: job.params }, iterations: r.iterations, converged: r.converged, labels: r.labels, centroids: r.centroids, metrics: r.metrics, verification: r.verified, accuracy: r.accuracy, confusion: r.confusion, confusionLabels: r.confusionLabels, threshold: r.threshold, timings: r.timings },
+      { job: { id: job.id, name: job.name, algorithm: job.algorithm, params: job.params }, columns: dataset?.record.header, classNames: dataset?.record.labelNames, iterations: r.iterations, converged: r.converged, labels: r.labels, centroids: r.centroids, metrics: r.metrics, verification: r.verified, accuracy: r.accuracy, confusion: r.confusion, confusionLabels: r.confusionLabels, threshold: r.threshold, timings: r.timings },
       null,
       2,
     );
