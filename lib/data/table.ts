@@ -130,6 +130,13 @@ class ColumnBuilder {
     this.kinds = new Grow(u8(capacity), u8);
   }
 
+  /** Preallocates room for `n` rows (only while empty). */
+  reserve(n: number): void {
+    if (this.values.length > 0) return;
+    this.values = new Grow(f64(n), f64);
+    this.kinds = new Grow(u8(n), u8);
+  }
+
   add(token: string, row: number, reader: NumberReader): void {
     if (isMissingToken(token)) {
       this.values.push(NaN);
@@ -245,13 +252,17 @@ export async function readCsvTable(input: CsvInput, opts: ReadTableOptions = {})
         expected = fields.length;
         const cells = fields.map((f) => f.trim());
         header = isHeaderRow(cells, reader);
-        const estRows = Math.min(1 << 24, Math.ceil(size / Math.max(1, fields.join(',').length + 1)) + 16);
-        columns = cells.map((t, j) => new ColumnBuilder(j, header ? t : '', estRows));
-        lines = new Grow(i32(estRows), i32);
+        columns = cells.map((t, j) => new ColumnBuilder(j, header ? t : '', 0));
         if (header) {
           headerLine = line;
           return;
         }
+      }
+      if (rows === 0) {
+        // Size the arrays from the first record's length (a header may be much shorter).
+        const estRows = Math.min(1 << 24, Math.ceil(size / Math.max(1, fields.join(',').length + 1)) + 16);
+        for (const c of columns) c.reserve(estRows);
+        lines = new Grow(i32(estRows), i32);
       }
       if (fields.length !== expected) {
         const source = header ? 'the header' : 'the first row';
