@@ -10,6 +10,7 @@ import { Scatter } from '../charts/Scatter';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
+import { ClassNamesCheck } from './ClassNamesCheck';
 import { ClusterClassTable } from './ClusterClassTable';
 import { ClusterProfiles } from './ClusterProfiles';
 import { LabelledCsvButton } from './LabelledCsvButton';
@@ -70,6 +71,7 @@ export function JobResults({ job }: { job: JobRecord }) {
         {r.threshold !== undefined && <span>Threshold {r.threshold.toPrecision(6)}</span>}
         <span>{r.labels.length} records</span>
       </div>
+      {job.params.testDatasetId !== undefined && <ClassNamesCheck trainingId={job.datasetId} test={dataset?.record} />}
       {r.accuracy !== undefined && (
         <div className="mb-4 text-sm">
           Accuracy on the test labels: <b data-testid="result-accuracy">{(r.accuracy * 100).toFixed(1)} %</b>

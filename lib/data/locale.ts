@@ -79,7 +79,8 @@ export class NumberReader {
 /** True when the trimmed token is a number, a missing marker or an infinity (i.e. not text). */
 export function isNumericOrMissing(token: string, reader: NumberReader): boolean {
   if (isMissingToken(token)) return true;
-  if (reader.read(token) === reader.read(token) /* not NaN */) return true;
+  const v = reader.read(token);
+  if (v === v) return true; // not NaN
   return /^[+-]?(inf|infinity)$/i.test(token);
 }
 
