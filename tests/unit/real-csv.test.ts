@@ -202,7 +202,7 @@ describe('bad fixtures keep their handling through the table reader (shared/data
     expect([one.rows, one.cols]).toEqual([1, 4]);
   });
 
-  it('every strict dataset reads to the same matrix as parseCsv, headerless, all columns features', async () => {
+  it('the strict datasets read to the same matrix as a plain split of their text: headerless, every column a feature', async () => {
     for (const name of ['iris.csv', 'wine.csv', 'blobs-100x5-k2.csv', 'classification-test.csv']) {
       const tab = await read(name);
       const p = withDefaults(tab);
