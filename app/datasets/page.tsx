@@ -1,5 +1,8 @@
 'use client';
-/** Datasets route: the list and the add panel, or one dataset when `?id=` names it (static export). */
+/**
+ * Datasets route: the list and the add panel, or one dataset when `?id=` names it (static export).
+ * Wires the parse worker (workers/parse-client) into the add panel, so files are read off the page.
+ */
 import { useRouter, useSearchParams } from 'next/navigation';
 import { Suspense } from 'react';
 import { AddDataset } from '@/components/datasets/AddDataset';
@@ -7,13 +10,14 @@ import { DatasetDetail } from '@/components/datasets/DatasetDetail';
 import { DatasetList } from '@/components/datasets/DatasetList';
 import { Alert } from '@/components/ui/Alert';
 import { PageHeader } from '@/components/ui/Card';
+import { readTableInWorker } from '@/workers/parse-client';
 
 function DatasetsRoute() {
   const id = useSearchParams().get('id');
   const router = useRouter();
   return (
     <>
-      <PageHeader title="Datasets" subtitle="CSV and NPY files with numeric records, kept in this browser for encrypted clustering jobs." />
+      <PageHeader title="Datasets" subtitle="CSV and NPY files, kept in this browser for encrypted clustering and classification jobs." />
       <div className="space-y-6">
         <Alert tone="info" title="Your files stay in this browser">
           <p data-testid="privacy-note">
@@ -25,7 +29,7 @@ function DatasetsRoute() {
           <DatasetDetail id={id} onDeleted={() => router.push('/datasets/')} />
         ) : (
           <>
-            <AddDataset onSaved={(r) => router.push(`/datasets/?id=${r.id}`)} />
+            <AddDataset readTable={readTableInWorker} onSaved={(r) => router.push(`/datasets/?id=${r.id}`)} />
             <DatasetList />
           </>
         )}

@@ -1,18 +1,25 @@
 'use client';
 /**
- * Adding a dataset: pick or drop a CSV/NPY file, watch it being read, review shape, first rows and
- * statistics, choose a label column or attach a labels file, name it, then save. Nothing is stored
- * before "Save dataset"; every problem is shown in one alert naming the file and the problem.
+ * Adding a dataset: pick or drop a CSV/NPY file, watch it being read (in a worker, with Cancel),
+ * review how it was read, the role of every column, missing values, scaling, shape, first rows
+ * and statistics, choose a label column or attach a labels file, name it, then save. Nothing is
+ * stored before "Save dataset"; every problem is shown in one alert naming the file and the
+ * problem. A file with missing values waits in that alert for a one-click choice (issue #14).
  */
 import { useState, type DragEvent } from 'react';
+import type { ColumnRole } from '@/lib/data/columns';
 import type { DatasetRecord } from '@/lib/data/dataset';
-import { datasetNameFor, isLabelsFileName, useDatasetDraft, type DatasetDraft, type DraftError } from '@/lib/queries/datasets';
+import type { CsvFormat } from '@/lib/data/locale';
+import type { MissingStrategy } from '@/lib/data/missing';
+import type { ScalingMethod } from '@/lib/data/scaling';
+import { datasetNameFor, isLabelsFileName, useDatasetDraft, type DatasetDraft, type DraftError, type TableReader } from '@/lib/queries/datasets';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
 import { ProgressBar } from '../ui/Progress';
 import { DatasetPreview } from './DatasetPreview';
-import { columnName, formatBytes } from './format';
+import { ColumnRoles, FormatChoice, MissingButtons, MissingChoice, MissingCounts, Notes, ScalingChoice } from './DraftOptions';
+import { formatBytes } from './format';
 
 const DATA_ACCEPT = '.csv,.tsv,.txt,.npy,text/csv';
 const LABELS_ACCEPT = '.csv,.txt,.npy,text/csv';
@@ -20,6 +27,7 @@ const LABELS_ACCEPT = '.csv,.txt,.npy,text/csv';
 function errorTitle(e: DraftError): string {
   if (e.step === 'labels') return `Labels file “${e.fileName}” was not attached`;
   if (e.step === 'save') return `“${e.fileName}” was not saved`;
+  if (e.missing) return `“${e.fileName}” was not added yet: it has missing values`;
   return `“${e.fileName}” was not added`;
 }
 
@@ -33,8 +41,8 @@ function pickDropped(files: File[], hasDraft: boolean): { data?: File; labels?: 
   return { data, labels: labels === data ? undefined : labels };
 }
 
-export function AddDataset({ onSaved }: { onSaved: (record: DatasetRecord) => void }) {
-  const d = useDatasetDraft();
+export function AddDataset({ onSaved, readTable }: { onSaved: (record: DatasetRecord) => void; readTable?: TableReader }) {
+  const d = useDatasetDraft({ readTable });
   const [over, setOver] = useState(false);
   const busy = d.reading !== null || d.saving;
 
@@ -62,8 +70,9 @@ export function AddDataset({ onSaved }: { onSaved: (record: DatasetRecord) => vo
         >
           <p className="font-medium">Drop a CSV or NPY file here</p>
           <p className="mt-1 text-slate-600">
-            Numbers only, one record per line, no index column; a header line is optional. Drop a <code>*.labels.csv</code> file along with it to
-            attach class labels.
+            One record per line, with or without a header line: pandas, Excel and Kaggle exports work as they are (index and id columns, a class
+            column of names, <code>;</code> with decimal commas, missing cells). Drop a <code>*.labels.csv</code> file along with it to attach class
+            labels.
           </p>
           <label className="mt-3 inline-block cursor-pointer rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white focus-within:ring-2 focus-within:ring-brand-700 hover:bg-brand-700">
             Choose a file…
@@ -96,6 +105,13 @@ export function AddDataset({ onSaved }: { onSaved: (record: DatasetRecord) => vo
         {d.error && (
           <Alert tone="error" title={errorTitle(d.error)}>
             <p data-testid="dataset-error">{d.error.error.userMessage}</p>
+            {d.error.missing && d.error.missing.cells > 0 && (
+              <>
+                <p className="mt-2 text-xs font-medium">Missing cells per column</p>
+                <MissingCounts missing={d.error.missing} />
+                <MissingButtons missing={d.error.missing} busy={busy} onChoose={(s) => d.chooseMissing(s)} />
+              </>
+            )}
             <p className="mt-2 text-xs">Nothing was stored.</p>
           </Alert>
         )}
@@ -106,7 +122,11 @@ export function AddDataset({ onSaved }: { onSaved: (record: DatasetRecord) => vo
             draft={d.draft}
             busy={busy}
             saving={d.saving}
-            onLabelColumn={(c) => void d.setLabelColumn(c)}
+            onLabelColumn={(c) => d.setLabelColumn(c)}
+            onRole={d.setRole}
+            onFormat={(f) => void d.setFormat(f)}
+            onMissing={d.chooseMissing}
+            onScaling={d.setScaling}
             onLabelsFile={(f) => void d.attachLabels(f)}
             onRemoveLabelsFile={d.detachLabels}
             onDiscard={d.discard}
@@ -126,6 +146,10 @@ function DraftReview({
   busy,
   saving,
   onLabelColumn,
+  onRole,
+  onFormat,
+  onMissing,
+  onScaling,
   onLabelsFile,
   onRemoveLabelsFile,
   onDiscard,
@@ -135,13 +159,17 @@ function DraftReview({
   busy: boolean;
   saving: boolean;
   onLabelColumn: (column: number | null) => void;
+  onRole: (column: number, role: ColumnRole) => void;
+  onFormat: (format: CsvFormat) => void;
+  onMissing: (s: MissingStrategy) => void;
+  onScaling: (s: ScalingMethod) => void;
   onLabelsFile: (file: File) => void;
   onRemoveLabelsFile: () => void;
   onDiscard: () => void;
   onSave: (name: string) => void;
 }) {
   const [name, setName] = useState(() => datasetNameFor(draft.fileName));
-  const canPickColumn = draft.format === 'csv' && draft.fileColumns >= 2;
+  const labelChoices = draft.format === 'csv' && draft.fileColumns >= 2 ? draft.columns.filter((c) => c.allowed.includes('label')) : [];
   return (
     <form
       aria-label="Review dataset"
@@ -169,19 +197,18 @@ function DraftReview({
           <span className="font-medium">Label column</span>
           <select
             value={draft.labelColumn === null ? '' : String(draft.labelColumn)}
-            disabled={!canPickColumn || busy}
+            disabled={labelChoices.length === 0 || busy}
             onChange={(e) => onLabelColumn(e.target.value === '' ? null : Number(e.target.value))}
             className="mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5"
           >
-            <option value="">None (every column is a feature)</option>
-            {canPickColumn &&
-              Array.from({ length: draft.fileColumns }, (_, j) => (
-                <option key={j} value={j}>
-                  {draft.fileHeader ? `Column ${j + 1} (${draft.fileHeader[j]})` : columnName(undefined, j)}
-                </option>
-              ))}
+            <option value="">None</option>
+            {labelChoices.map((c) => (
+              <option key={c.index} value={c.index}>
+                {c.name !== '' ? `Column ${c.index + 1} (${c.name})` : c.displayName}
+              </option>
+            ))}
           </select>
-          <span className="mt-1 block text-xs text-slate-500">For classification data whose class labels sit in one column.</span>
+          <span className="mt-1 block text-xs text-slate-500">For classification data whose class labels sit in one column (numbers or names).</span>
         </label>
         <div className="text-sm">
           <span className="font-medium">Labels file (optional)</span>
@@ -210,13 +237,29 @@ function DraftReview({
         </div>
       </div>
 
-      <DatasetPreview summary={draft.summary} />
+      <div className="grid gap-4 sm:grid-cols-3">
+        {draft.csv && <FormatChoice csv={draft.csv} busy={busy} onFormat={onFormat} />}
+        <MissingChoice draft={draft} busy={busy} onChoose={onMissing} />
+        <ScalingChoice draft={draft} busy={busy} onScaling={onScaling} />
+      </div>
+
+      {draft.format === 'csv' && <ColumnRoles columns={draft.columns} busy={busy} onRole={onRole} />}
+
+      <Notes notes={draft.notes} />
+
+      {draft.problem && (
+        <Alert tone="error" title="These choices do not give a dataset">
+          <p data-testid="draft-problem">{draft.problem.userMessage}</p>
+        </Alert>
+      )}
+
+      {draft.summary && <DatasetPreview summary={draft.summary} />}
 
       <div className="flex justify-end gap-2">
         <Button onClick={onDiscard} disabled={saving}>
           Discard
         </Button>
-        <Button type="submit" variant="primary" disabled={busy || name.trim() === ''}>
+        <Button type="submit" variant="primary" disabled={busy || name.trim() === '' || !draft.summary}>
           {saving ? 'Saving…' : 'Save dataset'}
         </Button>
       </div>

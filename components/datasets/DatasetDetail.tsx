@@ -8,6 +8,7 @@ import { useDataset, useDatasetSummary, useDeleteDataset, useRenameDataset, useS
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
+import { DatasetFacts } from './DatasetFacts';
 import { DatasetPreview } from './DatasetPreview';
 import { DeleteDatasetDialog } from './DeleteDatasetDialog';
 import { formatBytes, formatDate, formatShape } from './format';
@@ -163,6 +164,7 @@ function Detail({ record, onDeleted }: { record: DatasetRecord; onDeleted: () =>
             </dd>
           </div>
         </dl>
+        <DatasetFacts record={record} />
         {notice && (
           <div className="mt-4">
             <Alert tone={notice.tone}>

@@ -15,8 +15,9 @@ export function DatasetList() {
     return (
       <EmptyState title="No datasets yet">
         <p>
-          Start here: add a CSV or NPY file above (or drop it on the box). Use numbers only, one record per line, without an index column — for
-          example <code>iris.csv</code>. You will see its shape, first rows and column statistics before saving it.
+          Start here: add a CSV or NPY file above (or drop it on the box), one record per line — for example <code>iris.csv</code>, or a pandas,
+          Excel or Kaggle export with a header, an index or id column and a class column. You will see how it was read, the role of every column,
+          its shape, first rows and column statistics before saving it.
         </p>
         <p className="mt-2">
           Then create keys on the <Link className="text-brand-700 underline" href="/keys/">Keys</Link> page and run a clustering job on the{' '}

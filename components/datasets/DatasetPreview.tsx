@@ -1,5 +1,8 @@
 'use client';
-/** Shape, first rows and per-column statistics of a dataset (stored or still a draft). */
+/**
+ * Shape, first rows and per-column statistics of a dataset (stored or still a draft), with the
+ * file's column names and class names (issue #14 item 2); values in the file's units.
+ */
 import type { DatasetSummary } from '@/lib/queries/datasets';
 import { Alert } from '../ui/Alert';
 import { columnName, formatShape, formatStat, formatValue } from './format';
@@ -23,8 +26,9 @@ export function RowsNote({ rows }: { rows: number }) {
 }
 
 export function DatasetPreview({ summary }: { summary: DatasetSummary }) {
-  const { rows, cols, header, stats, previewRows, previewLabels, classCounts } = summary;
+  const { rows, cols, header, stats, previewRows, previewLabels, classCounts, labelNames, labelName } = summary;
   const names = Array.from({ length: cols }, (_, j) => columnName(header, j));
+  const className = (id: number) => labelNames?.[id] ?? String(id);
   return (
     <div className="space-y-5">
       <dl className="flex flex-wrap gap-x-8 gap-y-2 text-sm">
@@ -42,9 +46,9 @@ export function DatasetPreview({ summary }: { summary: DatasetSummary }) {
         </div>
         {classCounts && (
           <div>
-            <dt className="text-xs text-slate-500">Classes (count)</dt>
+            <dt className="text-xs text-slate-500">Classes{labelName ? ` in “${labelName}”` : ''} (count)</dt>
             <dd className="tabular-nums" data-testid="class-counts">
-              {classCounts.map(([label, n]) => `${label} (${n})`).join(', ')}
+              {classCounts.map(([label, n]) => `${className(label)} (${n})`).join(', ')}
             </dd>
           </div>
         )}
@@ -70,7 +74,7 @@ export function DatasetPreview({ summary }: { summary: DatasetSummary }) {
                     {n}
                   </th>
                 ))}
-                {previewLabels && <th className={TH}>Label</th>}
+                {previewLabels && <th className={TH}>{labelName ? `${labelName} (label)` : 'Label'}</th>}
               </tr>
             </thead>
             <tbody>
@@ -82,7 +86,7 @@ export function DatasetPreview({ summary }: { summary: DatasetSummary }) {
                       {formatValue(v)}
                     </td>
                   ))}
-                  {previewLabels && <td className={`${TD} font-mono text-xs`}>{previewLabels[i]}</td>}
+                  {previewLabels && <td className={`${TD} font-mono text-xs`}>{className(previewLabels[i])}</td>}
                 </tr>
               ))}
             </tbody>

@@ -12,8 +12,9 @@ export function DeleteDatasetDialog({ record, busy, onCancel, onConfirm }: { rec
           Delete dataset “{record.name}”?
         </h2>
         <p className="mt-3 text-sm text-slate-600">
-          Its {formatShape(record.rows, record.cols)} matrix{record.hasLabels ? ' and its labels are' : ' is'} removed from this browser. This
-          cannot be undone: to use it again, add the file again.
+          Its {formatShape(record.rows, record.cols)} matrix{record.hasLabels ? ' and its labels are' : ' is'} removed from this browser
+          {record.hasSource ? ', with the copy of the file kept for labelled downloads' : ''}. This cannot be undone: to use it again, add the file
+          again.
         </p>
         <div className="mt-6 flex justify-end gap-2">
           <Button autoFocus onClick={onCancel} disabled={busy}>

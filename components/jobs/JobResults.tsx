@@ -1,5 +1,6 @@
 'use client';
 import { useMemo } from 'react';
+import { labelName } from '@/lib/data/dataset';
 import { pca2 } from '@/lib/data/pca';
 import { downloadText } from '@/lib/download';
 import type { JobRecord } from '@/lib/jobs/types';
@@ -10,6 +11,10 @@ import { Scatter } from '../charts/Scatter';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
+import { ClassNamesCheck } from './ClassNamesCheck';
+import { ClusterClassTable } from './ClusterClassTable';
+import { ClusterProfiles } from './ClusterProfiles';
+import { LabelledCsvButton } from './LabelledCsvButton';
 
 const METRIC_NAMES: Record<string, string> = {
   silhouette: 'Silhouette (higher is better)',
@@ -35,7 +40,7 @@ export function JobResults({ job }: { job: JobRecord }) {
   const csv = () => 'record,label\n' + r.labels.map((l, i) => `${i},${l}`).join('\n') + '\n';
   const json = () =>
     JSON.stringify(
-      { job: { id: job.id, name: job.name, algorithm: job.algorithm, params: job.params }, iterations: r.iterations, converged: r.converged, labels: r.labels, centroids: r.centroids, metrics: r.metrics, verification: r.verified, accuracy: r.accuracy, confusion: r.confusion, confusionLabels: r.confusionLabels, threshold: r.threshold, timings: r.timings },
+      { job: { id: job.id, name: job.name, algorithm: job.algorithm, params: job.params }, columns: dataset?.record.header, classNames: dataset?.record.labelNames, iterations: r.iterations, converged: r.converged, labels: r.labels, centroids: r.centroids, metrics: r.metrics, verification: r.verified, accuracy: r.accuracy, confusion: r.confusion, confusionLabels: r.confusionLabels, threshold: r.threshold, timings: r.timings },
       null,
       2,
     );
@@ -46,6 +51,7 @@ export function JobResults({ job }: { job: JobRecord }) {
       actions={
         <>
           <Button onClick={() => downloadText(`${job.storageId}-labels.csv`, csv(), 'text/csv')}>Download CSV</Button>
+          <LabelledCsvButton datasetId={job.params.testDatasetId ?? job.datasetId} labels={r.labels} predicted={job.params.testDatasetId !== undefined} record={dataset?.record} />
           <Button onClick={() => downloadText(`${job.storageId}-result.json`, json(), 'application/json')}>Download JSON</Button>
         </>
       }
@@ -66,6 +72,7 @@ export function JobResults({ job }: { job: JobRecord }) {
         {r.threshold !== undefined && <span>Threshold {r.threshold.toPrecision(6)}</span>}
         <span>{r.labels.length} records</span>
       </div>
+      {job.params.testDatasetId !== undefined && <ClassNamesCheck trainingId={job.datasetId} test={dataset?.record} />}
       {r.accuracy !== undefined && (
         <div className="mb-4 text-sm">
           Accuracy on the test labels: <b data-testid="result-accuracy">{(r.accuracy * 100).toFixed(1)} %</b>
@@ -75,14 +82,14 @@ export function JobResults({ job }: { job: JobRecord }) {
                 <tr>
                   <th className="pr-3 text-left text-slate-500">true \ predicted</th>
                   {r.confusionLabels.map((l) => (
-                    <th key={l} className="px-2">{l}</th>
+                    <th key={l} className="px-2">{labelName(dataset?.record, l)}</th>
                   ))}
                 </tr>
               </thead>
               <tbody>
                 {r.confusion.map((row, i) => (
                   <tr key={i}>
-                    <th className="pr-3 text-left">{r.confusionLabels![i]}</th>
+                    <th className="pr-3 text-left">{labelName(dataset?.record, r.confusionLabels![i])}</th>
                     {row.map((c, j) => (
                       <td key={j} className={`px-2 text-center tabular-nums ${i === j ? 'font-semibold text-emerald-700' : ''}`}>{c}</td>
                     ))}
@@ -149,6 +156,12 @@ export function JobResults({ job }: { job: JobRecord }) {
           )}
         </div>
       </div>
+      {dataset && job.params.testDatasetId === undefined && dataset.matrix.shape[0] === r.labels.length && (
+        <div className="mt-6 grid gap-6 lg:grid-cols-2">
+          <ClusterClassTable dataset={dataset} clusters={r.labels} />
+          <ClusterProfiles dataset={dataset} clusters={r.labels} />
+        </div>
+      )}
     </Card>
   );
 }

@@ -23,6 +23,10 @@
  * `slice().arrayBuffer()`, which works in browsers, workers and Node; papaparse's own file
  * streamer needs `FileReader`, which Node lacks). Each slice is cut at the last row boundary
  * outside quotes and tokenised by papaparse, so memory stays near the size of the result.
+ * `streamCsvRows` is that slicer on its own (the slice size is injectable, and a property test
+ * checks it against `Papa.parse` on the whole text); `data/table` builds on it to read real-world
+ * files (headers, text columns, locales, missing values), while `parseCsv` stays the strict
+ * reader of the numeric format above.
  */
 import Papa from 'papaparse';
 import { AppError } from '@/lib/errors';
@@ -30,7 +34,7 @@ import { plainMatrix, type PlainMatrix } from '@/lib/data/matrix';
 import { MAX_ABS_VALUE, magnitudeError } from '@/lib/data/stats';
 
 export type CsvDelimiter = ',' | ';' | '\t';
-type Newline = '\n' | '\r\n' | '\r';
+export type Newline = '\n' | '\r\n' | '\r';
 
 export interface ParsedTable {
   /** n×a float64 features (the label column, if any, removed). */
@@ -48,12 +52,9 @@ export interface ParsedTable {
   readonly cols: number;
 }
 
-export interface ParseCsvOptions {
+export interface ParseCsvOptions extends CsvStreamOptions {
   /** 0-based field index of a label column, `'last'`, or null/undefined for none. */
   readonly labelColumn?: number | 'last' | null;
-  /** Called with the fraction of the input consumed, in [0, 1]. */
-  readonly onProgress?: (fraction: number) => void;
-  readonly signal?: AbortSignal;
 }
 
 export type CsvInput = string | Blob;
@@ -85,7 +86,7 @@ function safeToken(token: string): string | undefined {
   return JSON.stringify(token);
 }
 
-function cellError(token: string, line: number, column: number, delimiter: CsvDelimiter): AppError {
+export function cellError(token: string, line: number, column: number, delimiter: CsvDelimiter): AppError {
   const at = `line ${line}, column ${column}`;
   const lower = token.toLowerCase();
   if (token === '') {
@@ -137,12 +138,12 @@ interface TextSource {
   progress(): number;
 }
 
-function stringSource(s: string): TextSource {
+function stringSource(s: string, sliceSize: number): TextSource {
   let off = s.charCodeAt(0) === 0xfeff ? 1 : 0;
   return {
     async next() {
       if (off >= s.length) return null;
-      const end = Math.min(s.length, off + SLICE_SIZE);
+      const end = Math.min(s.length, off + sliceSize);
       const piece = s.slice(off, end);
       off = end;
       return piece;
@@ -151,7 +152,7 @@ function stringSource(s: string): TextSource {
   };
 }
 
-function blobSource(b: Blob): TextSource {
+function blobSource(b: Blob, sliceSize: number): TextSource {
   // TextDecoder drops a leading BOM by default (ignoreBOM: false) and, in stream mode, keeps
   // multi-byte sequences split across slices intact.
   const decoder = new TextDecoder('utf-8');
@@ -165,13 +166,21 @@ function blobSource(b: Blob): TextSource {
         const tail = decoder.decode();
         return tail === '' ? null : tail;
       }
-      const end = Math.min(b.size, off + SLICE_SIZE);
+      const end = Math.min(b.size, off + sliceSize);
       const bytes = new Uint8Array(await b.slice(off, end).arrayBuffer());
       off = end;
       return decoder.decode(bytes, { stream: true });
     },
     progress: () => (b.size === 0 ? 1 : off / b.size),
   };
+}
+
+/** True when a Blob starts with the UTF-8 BOM (EF BB BF), or a string with U+FEFF. */
+async function startsWithBom(input: CsvInput): Promise<boolean> {
+  if (typeof input === 'string') return input.charCodeAt(0) === 0xfeff;
+  if (input.size < 3) return false;
+  const b = new Uint8Array(await input.slice(0, 3).arrayBuffer());
+  return b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,6 +231,240 @@ function firstLine(text: string, eof: boolean): string | undefined {
   while (end < text.length && text.charCodeAt(end) !== 10 && text.charCodeAt(end) !== 13) end++;
   if (end === text.length && !eof) return undefined;
   return text.slice(lineStart, end);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The streaming row reader (shared by the strict matrix parser and the table reader)
+
+/** What the reader found before the first row: the layout, and the text read so far. */
+export interface CsvStreamStart {
+  readonly delimiter: CsvDelimiter;
+  readonly newline: Newline;
+  /** Size of the input (characters of a string, bytes of a Blob). */
+  readonly size: number;
+  /** True when the input started with a byte-order mark (it is dropped). */
+  readonly bom: boolean;
+}
+
+/** Receives every non-blank row of a CSV input, in order. */
+export interface CsvRowReader {
+  /**
+   * Picks the delimiter from the first non-blank line and the text read so far (at least
+   * `CSV_SAMPLE_CHARS` characters when the input is that long; BOM removed). Default:
+   * `detectDelimiter(firstLine)`.
+   */
+  delimiter?(firstLine: string, sample: string): CsvDelimiter;
+  /** Called once, before the first row. */
+  start?(info: CsvStreamStart): void;
+  /** One non-blank row: its fields (as papaparse returns them, untrimmed) and its first physical line (1-based). */
+  row(fields: string[], line: number): void;
+}
+
+export interface CsvStreamOptions {
+  /** Characters of a string, or bytes of a Blob, read per slice (default 2 MiB). Tests use tiny slices. */
+  readonly sliceSize?: number;
+  /** Called with the fraction of the input consumed, in [0, 1]. */
+  readonly onProgress?: (fraction: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** The reader looks at least this much text (or the whole input) before choosing the delimiter. */
+export const CSV_SAMPLE_CHARS = 64 * 1024;
+
+/**
+ * Where the text `buf[scanPos…]` can be cut: the position of the last row-ending newline
+ * outside quoted fields (the `\n` of a CRLF), or -1. `state` (scan position and quote state)
+ * carries across calls as the buffer grows. As papaparse does, a `"` opens a quoted field only
+ * at the start of a field (after the delimiter, a newline or at the start of the buffer, which
+ * always starts a row); inside a quoted field `""` is an escaped quote. A quote at the very end
+ * of the buffer is left for the next call, since the character after it decides what it means.
+ * With CRLF newlines a lone LF (and with CR newlines an LF) is data, not a row boundary.
+ */
+export function scanRowBoundary(buf: string, state: { scanPos: number; inQuote: boolean }, delimiter: CsvDelimiter, newline: Newline): number {
+  const delimiterCode = delimiter.charCodeAt(0);
+  const crlf = newline === '\r\n';
+  const nlChar = newline === '\r' ? '\r' : '\n';
+  const nlCode = nlChar.charCodeAt(0);
+  /** True when position `i` starts a field. */
+  const fieldStart = (i: number) => {
+    if (i === 0) return true;
+    const prev = buf.charCodeAt(i - 1);
+    if (prev === delimiterCode) return true;
+    if (prev !== nlCode) return false;
+    return !crlf || (i >= 2 && buf.charCodeAt(i - 2) === 13);
+  };
+  let cut = -1;
+  let { scanPos, inQuote } = state;
+  while (scanPos < buf.length) {
+    const q = buf.indexOf('"', scanPos);
+    if (!inQuote) {
+      const end = q === -1 ? buf.length : q;
+      if (end > scanPos) {
+        let nl = buf.lastIndexOf(nlChar, end - 1);
+        if (crlf) while (nl >= scanPos && (nl === 0 || buf.charCodeAt(nl - 1) !== 13)) nl = nl === 0 ? -1 : buf.lastIndexOf(nlChar, nl - 1);
+        if (nl >= scanPos) cut = nl;
+      }
+      if (q === -1) {
+        scanPos = buf.length;
+        break;
+      }
+      if (fieldStart(q)) inQuote = true;
+      scanPos = q + 1;
+    } else {
+      if (q === -1) {
+        scanPos = buf.length;
+        break;
+      }
+      if (q + 1 >= buf.length) {
+        scanPos = q; // decide with the next slice
+        break;
+      }
+      if (buf.charCodeAt(q + 1) === 34) {
+        scanPos = q + 2;
+        continue;
+      }
+      inQuote = false;
+      scanPos = q + 1;
+    }
+  }
+  state.scanPos = scanPos;
+  state.inQuote = inQuote;
+  return cut;
+}
+
+function quoteError(code: string, line: number): AppError {
+  if (code === 'MissingQuotes') {
+    return csvError(
+      `line ${line}: quoted field is not closed`,
+      `Line ${line}: a quoted field is opened with " but never closed. Fix the quotes and upload again.`,
+      line,
+    );
+  }
+  return csvError(
+    `line ${line}: malformed quotes (${code})`,
+    `Line ${line}: a quoted field is malformed (text after the closing quote). Fix the quotes and upload again.`,
+    line,
+  );
+}
+
+/**
+ * Reads a CSV input slice by slice and hands every non-blank row to `reader` with its physical
+ * line number. Each slice is cut at the last row boundary outside quotes (`scanRowBoundary`)
+ * and tokenised by papaparse with the detected delimiter and newline, so the rows are exactly
+ * those papaparse finds in the whole text, whatever the slice size.
+ *
+ * @throws AppError CSV_INVALID for an empty or binary input, bad quotes and over-long rows;
+ *   ABORTED when `signal` fires; whatever `reader.row` throws.
+ */
+export async function streamCsvRows(input: CsvInput, opts: CsvStreamOptions, reader: CsvRowReader): Promise<void> {
+  const { signal } = opts;
+  if (typeof input !== 'string' && !(typeof Blob !== 'undefined' && input instanceof Blob)) {
+    throw new AppError('INVALID_ARGUMENT', 'CSV input must be a string, Blob or File');
+  }
+  const sliceSize = opts.sliceSize ?? SLICE_SIZE;
+  if (!Number.isInteger(sliceSize) || sliceSize < 1) throw new AppError('INVALID_ARGUMENT', `slice size must be a positive integer, got ${sliceSize}`);
+  const bom = await startsWithBom(input);
+  const source = typeof input === 'string' ? stringSource(input, sliceSize) : blobSource(input, sliceSize);
+  const size = typeof input === 'string' ? input.length : input.size;
+  const check = () => {
+    if (signal?.aborted) throw aborted();
+  };
+  check();
+
+  // Read until the first non-blank line is complete and the sample is long enough.
+  let buf = '';
+  let eof = false;
+  let first: string | undefined;
+  while ((first = firstLine(buf, eof)) === undefined || (!eof && buf.length < CSV_SAMPLE_CHARS)) {
+    if (eof) break;
+    const next = await source.next();
+    if (next === null) eof = true;
+    else buf += next;
+    check();
+  }
+  if (buf.charCodeAt(0) === 0xfeff) buf = buf.slice(1);
+  if (first === undefined) {
+    throw csvError('file is empty', 'The file is empty. Choose a CSV file with one record per line.', 1);
+  }
+  if (buf.slice(0, 4096).includes('\0')) {
+    throw csvError('file is binary, not text', 'This file is not a text CSV file (it contains binary data). If it is a NumPy array, save it with the .npy extension.', 1);
+  }
+  const delimiter = reader.delimiter ? reader.delimiter(first, buf) : detectDelimiter(first);
+  const newline = detectNewline(buf);
+  const nlChar = newline === '\r' ? '\r' : '\n';
+  reader.start?.({ delimiter, newline, size, bom });
+  const papaConfig = {
+    delimiter,
+    newline,
+    quoteChar: '"',
+    escapeChar: '"',
+    header: false,
+    dynamicTyping: false,
+    skipEmptyLines: false,
+  } as const;
+
+  let line = 1;
+  const parsePiece = (piece: string) => {
+    if (piece === '') {
+      line++; // a blank line
+      return;
+    }
+    const hasQuote = piece.indexOf('"') !== -1;
+    const r = Papa.parse<string[]>(piece, { ...papaConfig, fastMode: hasQuote ? false : true });
+    // Newlines inside quoted fields (or lone LFs in a CRLF file) count as physical lines.
+    const scanFields = hasQuote || newline === '\r\n';
+    let errRow = Infinity;
+    let errCode = '';
+    for (const e of r.errors) {
+      const row = e.row ?? r.data.length - 1;
+      if (row < errRow) {
+        errRow = row;
+        errCode = e.code;
+      }
+    }
+    const data = r.data;
+    for (let i = 0; i < data.length; i++) {
+      const fields = data[i];
+      const at = line;
+      if (i === errRow) throw quoteError(errCode, at);
+      if (scanFields) {
+        for (const f of fields) {
+          for (let k = f.indexOf(nlChar); k !== -1; k = f.indexOf(nlChar, k + 1)) line++;
+        }
+      }
+      line++;
+      if (fields.length === 1 && fields[0].trim() === '') continue; // blank line (pandas skips them)
+      reader.row(fields, at);
+    }
+  };
+
+  const state = { scanPos: 0, inQuote: false };
+  for (;;) {
+    const cut = scanRowBoundary(buf, state, delimiter, newline);
+    if (cut >= 0) {
+      const pieceEnd = newline === '\r\n' && cut > 0 && buf.charCodeAt(cut - 1) === 13 ? cut - 1 : cut;
+      parsePiece(buf.slice(0, pieceEnd));
+      buf = buf.slice(cut + 1);
+      state.scanPos -= cut + 1;
+    }
+    opts.onProgress?.(Math.min(1, source.progress()));
+    if (buf.length > MAX_ROW_CHARS) {
+      throw csvError(`line ${line}: row too long or quote not closed`, `Line ${line} is too long to be a record (is a quote left open?). Fix the file and upload again.`, line);
+    }
+    check();
+    if (eof) break;
+    const next = await source.next();
+    if (next === null) eof = true;
+    else buf += next;
+    // In a worker, let an abort message arrive between slices.
+    if (signal) await new Promise((resolve) => setTimeout(resolve, 0));
+    check();
+  }
+  if (buf.length > 0) {
+    if (newline === '\r\n' && buf.endsWith('\r')) buf = buf.slice(0, -1);
+    parsePiece(buf);
+  }
+  opts.onProgress?.(1);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,15 +526,16 @@ class Growable {
   }
 }
 
-interface CoreOptions {
+interface CoreOptions extends CsvStreamOptions {
   readonly labelColumn?: number | 'last' | null;
   readonly labelsFile?: boolean;
-  readonly onProgress?: (fraction: number) => void;
-  readonly signal?: AbortSignal;
 }
 
-class TableBuilder {
-  line = 1;
+/** Strict rows → float64 matrix (every cell a finite decimal number). */
+class TableBuilder implements CsvRowReader {
+  delim: CsvDelimiter = ',';
+  size = 0;
+  lastLine = 1;
   headerFields?: string[];
   headerLine?: number;
   expected = -1;
@@ -300,15 +544,16 @@ class TableBuilder {
   labels?: Growable;
   rows = 0;
 
-  constructor(
-    readonly delimiter: CsvDelimiter,
-    readonly opts: CoreOptions,
-    readonly sizeHint: number,
-  ) {
+  constructor(readonly opts: CoreOptions) {
     this.values = new Growable(0);
   }
 
-  private start(fields: string[], line: number): boolean {
+  start(info: CsvStreamStart): void {
+    this.delim = info.delimiter;
+    this.size = info.size;
+  }
+
+  private first(fields: string[], line: number): boolean {
     const trimmed = fields.map((f) => f.trim());
     const isHeader = trimmed.some((t) => t !== '') && trimmed.every((t) => !isNumericLike(t));
     this.expected = fields.length;
@@ -337,8 +582,7 @@ class TableBuilder {
     }
     const cols = fields.length - (this.labelIdx >= 0 ? 1 : 0);
     // Size the buffer from the first line's length to avoid most regrowth.
-    const estRows = Math.ceil(this.sizeHint / Math.max(1, fields.join(',').length + 1));
-    // At most ~4 bytes of float64 per byte of text (a value takes at least 2 characters).
+    const estRows = Math.ceil(this.size / Math.max(1, fields.join(',').length + 1));
     this.values = new Growable((estRows + 16) * cols);
     if (isHeader) {
       this.headerFields = trimmed.map((t, j) => (t === '' ? `column ${j + 1}` : t));
@@ -347,171 +591,39 @@ class TableBuilder {
     return isHeader;
   }
 
-  /** Consumes the rows papaparse produced for one slice (which starts at a line start). */
-  addRows(data: string[][], errors: Papa.ParseError[], scanFields: boolean, nlChar: string): void {
-    let errRow = Infinity;
-    let errCode = '';
-    for (const e of errors) {
-      const r = e.row ?? data.length - 1;
-      if (r < errRow) {
-        errRow = r;
-        errCode = e.code;
-      }
-    }
-    const delimiter = this.delimiter;
+  row(fields: string[], line: number): void {
+    this.lastLine = line;
+    if (this.expected < 0 && this.first(fields, line)) return;
+    if (fields.length !== this.expected) throw raggedError(line, fields.length, this.expected, this.headerLine);
+    const delimiter = this.delim;
     const kind: CellKind = this.opts.labelsFile ? 'integer-label' : 'feature';
-    for (let r = 0; r < data.length; r++) {
-      const fields = data[r];
-      const line = this.line;
-      if (r === errRow) throw this.quoteError(errCode, line);
-      if (scanFields) {
-        for (const f of fields) {
-          for (let k = f.indexOf(nlChar); k !== -1; k = f.indexOf(nlChar, k + 1)) this.line++;
-        }
+    const labelIdx = this.labelIdx;
+    const vals = this.values;
+    vals.reserve(this.expected);
+    const buf = vals.data;
+    let len = vals.length;
+    for (let j = 0; j < fields.length; j++) {
+      let t = fields[j];
+      // Trim only when needed (most cells have no surrounding whitespace).
+      const c0 = t.charCodeAt(0);
+      const cl = t.charCodeAt(t.length - 1);
+      if (c0 <= 32 || cl <= 32 || c0 === 0xfeff || c0 === 160 || cl === 160) t = t.trim();
+      if (j === labelIdx) {
+        this.labels!.reserve(1);
+        this.labels!.data[this.labels!.length++] = cellValue(t, 'label', line, j + 1, delimiter);
+      } else {
+        buf[len++] = cellValue(t, kind, line, j + 1, delimiter);
       }
-      this.line++;
-      if (fields.length === 1 && fields[0].trim() === '') continue; // blank line (pandas skips them)
-      if (this.expected < 0 && this.start(fields, line)) continue;
-      if (fields.length !== this.expected) throw raggedError(line, fields.length, this.expected, this.headerLine);
-      const labelIdx = this.labelIdx;
-      const vals = this.values;
-      vals.reserve(this.expected);
-      const buf = vals.data;
-      let len = vals.length;
-      for (let j = 0; j < fields.length; j++) {
-        let t = fields[j];
-        // Trim only when needed (most cells have no surrounding whitespace).
-        const c0 = t.charCodeAt(0);
-        const cl = t.charCodeAt(t.length - 1);
-        if (c0 <= 32 || cl <= 32 || c0 === 0xfeff || c0 === 160 || cl === 160) t = t.trim();
-        if (j === labelIdx) {
-          this.labels!.reserve(1);
-          this.labels!.data[this.labels!.length++] = cellValue(t, 'label', line, j + 1, delimiter);
-        } else {
-          buf[len++] = cellValue(t, kind, line, j + 1, delimiter);
-        }
-      }
-      vals.length = len;
-      this.rows++;
     }
-  }
-
-  quoteError(code: string, line: number): AppError {
-    if (code === 'MissingQuotes') {
-      return csvError(
-        `line ${line}: quoted field is not closed`,
-        `Line ${line}: a quoted field is opened with " but never closed. Fix the quotes and upload again.`,
-        line,
-      );
-    }
-    return csvError(
-      `line ${line}: malformed quotes (${code})`,
-      `Line ${line}: a quoted field is malformed (text after the closing quote). Fix the quotes and upload again.`,
-      line,
-    );
+    vals.length = len;
+    this.rows++;
   }
 }
 
-async function parseCore(input: CsvInput, opts: CoreOptions): Promise<{ t: TableBuilder }> {
-  const { signal } = opts;
-  if (typeof input !== 'string' && !(typeof Blob !== 'undefined' && input instanceof Blob)) {
-    throw new AppError('INVALID_ARGUMENT', 'parseCsv input must be a string, Blob or File');
-  }
-  const source = typeof input === 'string' ? stringSource(input) : blobSource(input);
-  const size = typeof input === 'string' ? input.length : input.size;
-  const check = () => {
-    if (signal?.aborted) throw aborted();
-  };
-  check();
-
-  // Read until the first non-blank line is complete.
-  let buf = '';
-  let eof = false;
-  let first: string | undefined;
-  while ((first = firstLine(buf, eof)) === undefined) {
-    if (eof) break;
-    const next = await source.next();
-    if (next === null) eof = true;
-    else buf += next;
-    check();
-  }
-  if (buf.charCodeAt(0) === 0xfeff) buf = buf.slice(1);
-  if (first === undefined) {
-    throw csvError('file is empty', 'The file is empty. Choose a CSV file with one record per line.', 1);
-  }
-  if (buf.slice(0, 4096).includes('\0')) {
-    throw csvError('file is binary, not text', 'This file is not a text CSV file (it contains binary data). If it is a NumPy array, save it with the .npy extension.', 1);
-  }
-  const delimiter = detectDelimiter(first);
-  const newline = detectNewline(buf);
-  const nlChar = newline === '\r' ? '\r' : '\n';
-  const t = new TableBuilder(delimiter, opts, size);
-  const papaConfig = {
-    delimiter,
-    newline,
-    quoteChar: '"',
-    escapeChar: '"',
-    header: false,
-    dynamicTyping: false,
-    skipEmptyLines: false,
-  } as const;
-
-  const parsePiece = (piece: string) => {
-    if (piece === '') {
-      t.line++; // a blank line
-      return;
-    }
-    const hasQuote = piece.indexOf('"') !== -1;
-    const r = Papa.parse<string[]>(piece, { ...papaConfig, fastMode: hasQuote ? false : true });
-    t.addRows(r.data, r.errors, hasQuote || newline === '\r\n', nlChar);
-  };
-
-  // Cut the buffer at the last newline outside quotes; scan state survives across slices.
-  let scanPos = 0;
-  let inQuote = false;
-  for (;;) {
-    let cut = -1;
-    while (scanPos < buf.length) {
-      const q = buf.indexOf('"', scanPos);
-      if (!inQuote) {
-        const end = q === -1 ? buf.length : q;
-        if (end > scanPos) {
-          const nl = buf.lastIndexOf(nlChar, end - 1);
-          if (nl >= scanPos) cut = nl;
-        }
-      }
-      if (q === -1) {
-        scanPos = buf.length;
-        break;
-      }
-      inQuote = !inQuote;
-      scanPos = q + 1;
-    }
-    if (cut >= 0) {
-      const pieceEnd = newline === '\r\n' && cut > 0 && buf.charCodeAt(cut - 1) === 13 ? cut - 1 : cut;
-      parsePiece(buf.slice(0, pieceEnd));
-      buf = buf.slice(cut + 1);
-      scanPos -= cut + 1;
-    }
-    opts.onProgress?.(Math.min(1, source.progress()));
-    if (buf.length > MAX_ROW_CHARS) {
-      throw csvError(`line ${t.line}: row too long or quote not closed`, `Line ${t.line} is too long to be a record (is a quote left open?). Fix the file and upload again.`, t.line);
-    }
-    check();
-    if (eof) break;
-    const next = await source.next();
-    if (next === null) eof = true;
-    else buf += next;
-    // In a worker, let an abort message arrive between slices.
-    if (signal) await new Promise((resolve) => setTimeout(resolve, 0));
-    check();
-  }
-  if (buf.length > 0) {
-    if (newline === '\r\n' && buf.endsWith('\r')) buf = buf.slice(0, -1);
-    parsePiece(buf);
-  }
-  opts.onProgress?.(1);
-  return { t };
+async function parseCore(input: CsvInput, opts: CoreOptions): Promise<{ t: TableBuilder; delimiter: CsvDelimiter }> {
+  const t = new TableBuilder(opts);
+  await streamCsvRows(input, opts, t);
+  return { t, delimiter: t.delim };
 }
 
 /**
@@ -550,7 +662,7 @@ export async function parseCsv(input: CsvInput, opts: ParseCsvOptions = {}): Pro
     header,
     labelHeader,
     labelColumn: t.labelIdx >= 0 ? t.labelIdx : undefined,
-    delimiter: t.delimiter,
+    delimiter: t.delim,
     rows: t.rows,
     cols,
   };

@@ -1,9 +1,17 @@
 /**
  * @module data/dataset
  * The dataset record kept in the browser and the helpers that build it from an uploaded file.
- * Format rules: `shared/datasets/README.md`; ids follow the MictlanX key rule of
+ * Format rules: `shared/datasets/README.md` (strict numeric files) and `real/README.md` (files as
+ * pandas, Excel and Kaggle write them, issue #14); ids follow the MictlanX key rule of
  * spec/protocol.md §7 ("use ids matching [A-Za-z0-9]+…; plain alphanumerics are safest").
  * Pure: reading a `Blob` is the only asynchronous step; persistence lives in `lib/datasets`.
+ *
+ * Record versions: version 1 records (no `recordVersion`) hold shape, header, label column and
+ * statistics. Version 2 (`recordVersion: 2`, issue #14) adds, all optional: every file column
+ * with its role, the label column's name and class names, how the CSV was read (delimiter,
+ * decimal separator, header, BOM), the missing-value choice and counts, the scaling applied
+ * before encryption, notes, and whether the source file is stored. A version 1 reader ignores
+ * the new fields; a version 2 reader treats their absence as "none".
  */
 import { AppError } from '@/lib/errors';
 import { randomInt, secureRandomBytes, type RandomBytes } from '@/lib/crypto/random';
@@ -11,6 +19,11 @@ import type { PlainMatrix } from '@/lib/data/matrix';
 import { parseCsv, type CsvDelimiter, type ParseCsvOptions } from '@/lib/data/csv';
 import { parseNpy } from '@/lib/data/npy';
 import { columnStats, type DatasetStats } from '@/lib/data/stats';
+import type { ColumnRole } from '@/lib/data/columns';
+import type { CsvFormat } from '@/lib/data/locale';
+import type { MissingSummary, PreparedDataset } from '@/lib/data/prepare';
+import { fitScaling, type Scaling, type ScalingMethod } from '@/lib/data/scaling';
+import type { RawTable } from '@/lib/data/table';
 
 export type SourceFormat = 'csv' | 'npy';
 
@@ -29,17 +42,51 @@ export interface DatasetRecord {
   readonly labelColumn?: number;
   readonly hasLabels: boolean;
   readonly sourceFormat: SourceFormat;
+  /** Per-column statistics of the matrix in the file's units (before scaling). */
   readonly stats: DatasetStats;
   /** Size of the uploaded file in bytes. */
   readonly bytes?: number;
+
+  // Version 2 (issue #14); see the module doc.
+  readonly recordVersion?: 2;
+  /** Every column of the file, with its role. */
+  readonly columns?: readonly DatasetColumn[];
+  /** Name of the label column. */
+  readonly labelName?: string;
+  /** Class names by label id, when the label column held text. */
+  readonly labelNames?: readonly string[];
+  /** How the CSV file was read. */
+  readonly csvFormat?: CsvFormat & { readonly header: boolean; readonly bom: boolean };
+  /** Records in the file (before any were dropped). */
+  readonly fileRows?: number;
+  /** Missing cells found, and what was done with them. */
+  readonly missing?: MissingSummary;
+  /** Applied to the stored matrix when a job loads it (`datasets/store`). */
+  readonly scaling?: Scaling;
+  /** What was left out or read specially, in the user's terms. */
+  readonly notes?: readonly string[];
+  /** True when the uploaded file itself is stored too (for the labelled CSV download). */
+  readonly hasSource?: boolean;
+}
+
+export interface DatasetColumn {
+  /** Header name ('' when unnamed). */
+  readonly name: string;
+  readonly role: ColumnRole;
 }
 
 /** A record with its data. */
 export interface Dataset {
   readonly record: DatasetRecord;
+  /**
+   * The numeric feature matrix. What a store `load`s is the matrix to encrypt: the stored one with
+   * `record.scaling` applied. What is `save`d is the matrix in the file's units.
+   */
   readonly matrix: PlainMatrix;
   /** One label per row (from a label column or a separate labels file). */
   readonly labels?: Int32Array | Float64Array;
+  /** From a store's `load`: the matrix in the file's units (the same object as `matrix` when not scaled). */
+  readonly original?: PlainMatrix;
 }
 
 /** What a parsed upload yields, CSV or NPY alike. */
@@ -180,4 +227,60 @@ export function createDatasetRecord(parsed: ParsedDataset, opts: CreateRecordOpt
     stats: columnStats(parsed.matrix),
     ...(opts.bytes !== undefined ? { bytes: opts.bytes } : {}),
   };
+}
+
+/** The user's choices for a file, as stored with the dataset. */
+export interface DatasetChoices {
+  readonly roles: readonly ColumnRole[];
+  readonly scaling: ScalingMethod;
+}
+
+export interface CreatePreparedRecordOptions extends CreateRecordOptions {
+  /** Labels from a separate labels file (already cut to the records kept), replacing any label column. */
+  readonly fileLabels?: Int32Array;
+  /** True when the source file is stored with the dataset. */
+  readonly hasSource?: boolean;
+}
+
+/**
+ * Builds a version 2 record for a prepared table (issue #14): roles, names, class names, format,
+ * missing-value choice and scaling, fitted here on the matrix in the file's units.
+ */
+export function createPreparedRecord(table: RawTable, prepared: PreparedDataset, choices: DatasetChoices, opts: CreatePreparedRecordOptions): DatasetRecord {
+  const useColumnLabels = !opts.fileLabels && prepared.labels !== undefined;
+  const labels = opts.fileLabels ?? prepared.labels;
+  // Feature names are kept when the file named them, or when they are not simply columns 1…a.
+  const plainColumns = prepared.featureColumns.every((c, j) => c === j);
+  const header = table.header || !plainColumns ? prepared.featureNames : undefined;
+  const base = createDatasetRecord(
+    {
+      matrix: prepared.matrix,
+      labels,
+      header,
+      ...(useColumnLabels && prepared.labelColumn !== undefined ? { labelColumn: prepared.labelColumn } : {}),
+      sourceFormat: table.sourceFormat,
+      rows: prepared.rows,
+      cols: prepared.cols,
+    },
+    opts,
+  );
+  const roles = choices.roles.map((r) => (r === 'label' && !useColumnLabels ? 'ignore' : r));
+  return {
+    ...base,
+    recordVersion: 2,
+    columns: table.columns.map((c) => ({ name: c.name, role: roles[c.index] })),
+    ...(useColumnLabels && prepared.labelName !== undefined ? { labelName: prepared.labelName } : {}),
+    ...(useColumnLabels && prepared.labelNames ? { labelNames: [...prepared.labelNames] } : {}),
+    ...(table.format ? { csvFormat: { ...table.format, header: table.header, bom: table.bom } } : {}),
+    fileRows: table.rows,
+    missing: prepared.missing,
+    scaling: fitScaling(prepared.matrix, choices.scaling),
+    notes: [...prepared.notes],
+    hasSource: opts.hasSource === true,
+  };
+}
+
+/** Class name of label `id` (its name when the labels were text, else the number itself). */
+export function labelName(record: Pick<DatasetRecord, 'labelNames'> | undefined, id: number): string {
+  return record?.labelNames?.[id] ?? String(id);
 }

@@ -10,8 +10,10 @@ import { AppError } from '@/lib/errors';
 import { isDatasetId, validateDatasetName, assertLabelsMatch, type Dataset, type DatasetRecord } from '@/lib/data/dataset';
 import {
   decodeDataset,
+  decodeSource,
   encodeLabels,
   encodeMatrix,
+  encodeSource,
   isMetaEnvelope,
   labelsKey,
   mapStoreError,
@@ -20,10 +22,13 @@ import {
   metaKey,
   notFound,
   sortRecords,
+  sourceKey,
   validateDataset,
+  withNewLabels,
   type DatasetLabels,
   type DatasetStore,
   type MetaEnvelope,
+  type SaveOptions,
 } from '@/lib/datasets/store';
 
 export const DATASET_DB_NAME = 'rory-datasets';
@@ -109,17 +114,30 @@ export function createIdbDatasetStore(opts: IdbDatasetStoreOptions = {}): Datase
         return decodeDataset(id, meta, mat, lab);
       }),
 
-    save: (ds: Dataset) =>
+    loadSource: (id) =>
       guarded(async () => {
-        validateDataset(ds);
+        if (!isDatasetId(id)) throw notFound(id);
+        const [meta, src] = await useStore('readonly', (s) =>
+          Promise.all([metaKey(id), sourceKey(id)].map((k) => promisifyRequest(s.get(k) as IDBRequest<unknown>))),
+        );
+        if (!isMetaEnvelope(meta)) throw notFound(id);
+        return decodeSource(src);
+      }),
+
+    save: (ds: Dataset, options: SaveOptions = {}) =>
+      guarded(async () => {
+        validateDataset(ds, options);
         const id = ds.record.id;
         const matrix = encodeMatrix(ds);
         const labels = ds.labels ? encodeLabels(ds.labels) : undefined;
+        const source = encodeSource(options);
         const meta: MetaEnvelope = { v: 1, record: ds.record };
         await useStore('readwrite', (s) => {
           s.put(matrix, matrixKey(id));
           if (labels) s.put(labels, labelsKey(id));
           else s.delete(labelsKey(id));
+          if (source) s.put(source, sourceKey(id));
+          else s.delete(sourceKey(id));
           s.put(meta, metaKey(id)); // the record last: it is what list() sees
           return promisifyRequest(s.transaction);
         });
@@ -133,7 +151,7 @@ export function createIdbDatasetStore(opts: IdbDatasetStoreOptions = {}): Datase
           if (labels) assertLabelsMatch(meta.record.rows, labels);
           if (env) s.put(env, labelsKey(id));
           else s.delete(labelsKey(id));
-          return { v: 1, record: { ...meta.record, hasLabels: labels !== null } };
+          return { v: 1, record: withNewLabels(meta.record, labels !== null) };
         });
       }),
 
@@ -152,6 +170,7 @@ export function createIdbDatasetStore(opts: IdbDatasetStoreOptions = {}): Datase
           s.delete(metaKey(id));
           s.delete(matrixKey(id));
           s.delete(labelsKey(id));
+          s.delete(sourceKey(id));
           return promisifyRequest(s.transaction).then(() => count.result > 0);
         });
       }),

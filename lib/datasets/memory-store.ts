@@ -10,18 +10,22 @@ import {
   decodeDataset,
   encodeLabels,
   encodeMatrix,
+  encodeSource,
   notFound,
   QUOTA_USER_MESSAGE,
   sortRecords,
   validateDataset,
+  withNewLabels,
   type DatasetStore,
   type LabelsEnvelope,
   type MatrixEnvelope,
   type MetaEnvelope,
+  type SaveOptions,
+  type SourceEnvelope,
 } from '@/lib/datasets/store';
 
 export interface MemoryDatasetStoreOptions {
-  /** Total bytes of matrices + labels allowed; a save beyond it throws QUOTA_EXCEEDED. */
+  /** Total bytes of matrices + labels + source files allowed; a save beyond it throws QUOTA_EXCEEDED. */
   readonly quotaBytes?: number;
 }
 
@@ -29,12 +33,13 @@ interface Entry {
   meta: MetaEnvelope;
   matrix: MatrixEnvelope;
   labels?: LabelsEnvelope;
+  source?: SourceEnvelope;
 }
 
 export function createMemoryDatasetStore(opts: MemoryDatasetStoreOptions = {}): DatasetStore {
   const entries = new Map<string, Entry>();
   const clone = <T>(v: T): T => structuredClone(v);
-  const bytesOf = (e: Entry) => e.matrix.data.byteLength + (e.labels?.data.byteLength ?? 0);
+  const bytesOf = (e: Entry) => e.matrix.data.byteLength + (e.labels?.data.byteLength ?? 0) + (e.source?.blob.size ?? 0);
   const checkQuota = (id: string, next: Entry) => {
     if (opts.quotaBytes === undefined) return;
     let used = bytesOf(next);
@@ -61,12 +66,17 @@ export function createMemoryDatasetStore(opts: MemoryDatasetStoreOptions = {}): 
       const e = entry(id);
       return decodeDataset(id, clone(e.meta), clone(e.matrix), e.labels ? clone(e.labels) : undefined);
     },
-    async save(ds: Dataset) {
-      validateDataset(ds);
+    async loadSource(id) {
+      // Blobs are immutable: no copy needed.
+      return entry(id).source?.blob;
+    },
+    async save(ds: Dataset, options: SaveOptions = {}) {
+      validateDataset(ds, options);
       const next: Entry = {
         meta: { v: 1, record: clone(ds.record) },
         matrix: encodeMatrix(ds),
         labels: ds.labels ? encodeLabels(ds.labels) : undefined,
+        source: encodeSource(options),
       };
       checkQuota(ds.record.id, next);
       entries.set(ds.record.id, next);
@@ -75,9 +85,10 @@ export function createMemoryDatasetStore(opts: MemoryDatasetStoreOptions = {}): 
       const e = entry(id);
       if (labels) assertLabelsMatch(e.meta.record.rows, labels);
       const next: Entry = {
-        meta: { v: 1, record: { ...e.meta.record, hasLabels: labels !== null } },
+        meta: { v: 1, record: withNewLabels(e.meta.record, labels !== null) },
         matrix: e.matrix,
         labels: labels ? encodeLabels(labels) : undefined,
+        source: e.source,
       };
       checkQuota(id, next);
       entries.set(id, next);

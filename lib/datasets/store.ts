@@ -9,11 +9,18 @@
  *   `meta:<id>`   → { v: 1, record }                        (small; listed without touching data)
  *   `matrix:<id>` → { v: 1, rows, cols, data: ArrayBuffer }  (float64, C order, little-endian host)
  *   `labels:<id>` → { v: 1, dtype: 'int32'|'float64', data: ArrayBuffer }   (optional)
+ *   `source:<id>` → { v: 1, name, blob: Blob }              (optional: the uploaded CSV file, for
+ *                                                             the labelled CSV of results, issue #14)
  * Every write that touches several keys happens in one readwrite transaction, so a dataset is
  * stored whole or not at all.
+ *
+ * The stored matrix is in the file's units; `load` returns the matrix to encrypt, with the
+ * record's scaling applied (`data/scaling`), and the stored one as `original`. Records carry
+ * their own version (`recordVersion`, see `data/dataset`); the envelope stays `v: 1`.
  */
 import { AppError, toAppError } from '@/lib/errors';
-import { plainMatrix } from '@/lib/data/matrix';
+import { plainMatrix, type PlainMatrix } from '@/lib/data/matrix';
+import { applyScaling } from '@/lib/data/scaling';
 import {
   assertDatasetId,
   assertLabelsMatch,
@@ -32,17 +39,27 @@ export interface DatasetStore {
   /** Record + matrix + labels. @throws AppError STORAGE_NOT_FOUND, STORAGE_INTEGRITY */
   load(id: string): Promise<Dataset>;
   /**
-   * Stores a dataset atomically (replacing one with the same id).
+   * Stores a dataset atomically (replacing one with the same id), with the uploaded file when
+   * `options.source` is given (`record.hasSource` must then be true).
    * @throws AppError QUOTA_EXCEEDED when the browser has no space left, SHAPE_MISMATCH /
    *   INVALID_ARGUMENT when the record does not describe the matrix.
    */
-  save(dataset: Dataset): Promise<void>;
+  save(dataset: Dataset, options?: SaveOptions): Promise<void>;
+  /** The uploaded file stored with the dataset, or undefined. @throws AppError STORAGE_NOT_FOUND */
+  loadSource(id: string): Promise<Blob | undefined>;
   /** Sets (or, with null, removes) the labels and updates `hasLabels`. @throws STORAGE_NOT_FOUND, SHAPE_MISMATCH */
   setLabels(id: string, labels: DatasetLabels | null): Promise<DatasetRecord>;
   /** @throws AppError STORAGE_NOT_FOUND, INVALID_ARGUMENT (bad name) */
   rename(id: string, name: string): Promise<DatasetRecord>;
   /** Deletes record and data; returns whether the dataset existed. */
   delete(id: string): Promise<boolean>;
+}
+
+export interface SaveOptions {
+  /** The uploaded file, kept for the labelled CSV of results. */
+  readonly source?: Blob;
+  /** Its file name. */
+  readonly sourceName?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -66,7 +83,14 @@ export interface LabelsEnvelope {
   readonly data: ArrayBuffer;
 }
 
+export interface SourceEnvelope {
+  readonly v: 1;
+  readonly name: string;
+  readonly blob: Blob;
+}
+
 export const metaKey = (id: string) => `meta:${id}`;
+export const sourceKey = (id: string) => `source:${id}`;
 export const matrixKey = (id: string) => `matrix:${id}`;
 export const labelsKey = (id: string) => `labels:${id}`;
 export const META_PREFIX = 'meta:';
@@ -76,8 +100,11 @@ function copyBuffer(a: Float64Array | Int32Array): ArrayBuffer {
   return a.slice().buffer as ArrayBuffer;
 }
 
-/** Checks that the record matches the data. @throws AppError */
-export function validateDataset(ds: Dataset): void {
+/** Checks that the record matches the data (and the source option). @throws AppError */
+export function validateDataset(ds: Dataset, options: SaveOptions = {}): void {
+  if ((options.source !== undefined) !== (ds.record.hasSource === true)) {
+    throw new AppError('INVALID_ARGUMENT', `record.hasSource is ${ds.record.hasSource === true} but a source is ${options.source ? 'given' : 'absent'}`);
+  }
   const { record, matrix, labels } = ds;
   assertDatasetId(record.id);
   validateDatasetName(record.name);
@@ -91,8 +118,29 @@ export function validateDataset(ds: Dataset): void {
   }
 }
 
+/**
+ * The record after its labels were replaced by a labels file (or removed): the class names of a
+ * former text label column no longer apply.
+ */
+export function withNewLabels(record: DatasetRecord, hasLabels: boolean): DatasetRecord {
+  const { labelNames: _names, labelName: _name, ...rest } = record;
+  void _names;
+  void _name;
+  return { ...rest, hasLabels };
+}
+
 export function encodeMatrix(ds: Dataset): MatrixEnvelope {
   return { v: 1, rows: ds.record.rows, cols: ds.record.cols, data: copyBuffer(ds.matrix.data) };
+}
+
+export function encodeSource(options: SaveOptions): SourceEnvelope | undefined {
+  return options.source ? { v: 1, name: options.sourceName ?? '', blob: options.source } : undefined;
+}
+
+/** The Blob of a source envelope read back, or undefined. */
+export function decodeSource(v: unknown): Blob | undefined {
+  const e = v as SourceEnvelope | undefined;
+  return e && e.v === 1 && typeof Blob !== 'undefined' && e.blob instanceof Blob ? e.blob : undefined;
 }
 
 export function encodeLabels(labels: DatasetLabels): LabelsEnvelope {
@@ -115,7 +163,15 @@ export function isMetaEnvelope(v: unknown): v is MetaEnvelope {
   return typeof v === 'object' && v !== null && (v as MetaEnvelope).v === 1 && typeof (v as MetaEnvelope).record?.id === 'string';
 }
 
-/** Rebuilds a dataset from its envelopes, checking every length. */
+function scaledMatrix(id: string, matrix: PlainMatrix, record: DatasetRecord): PlainMatrix {
+  try {
+    return applyScaling(matrix, record.scaling);
+  } catch {
+    throw integrity(id, 'scaling does not match the matrix');
+  }
+}
+
+/** Rebuilds a dataset from its envelopes, checking every length; `matrix` has the record's scaling applied. */
 export function decodeDataset(id: string, meta: unknown, mat: unknown, lab: unknown): Dataset {
   if (meta === undefined) throw notFound(id);
   if (!isMetaEnvelope(meta)) throw integrity(id, 'unknown record format');
@@ -133,7 +189,8 @@ export function decodeDataset(id: string, meta: unknown, mat: unknown, lab: unkn
     labels = l.dtype === 'int32' ? new Int32Array(l.data) : new Float64Array(l.data);
     if (labels.length !== record.rows || labels.byteLength !== l.data.byteLength) throw integrity(id, 'labels length does not match');
   }
-  return labels ? { record, matrix, labels } : { record, matrix };
+  const scaled = scaledMatrix(id, matrix, record);
+  return labels ? { record, matrix: scaled, labels, original: matrix } : { record, matrix: scaled, original: matrix };
 }
 
 export function sortRecords(records: DatasetRecord[]): DatasetRecord[] {

@@ -154,7 +154,8 @@ describe('datasets page', () => {
     const col3 = await statsRow(page, 'Column 3');
     expect(col3.slice(0, 2)).toEqual(['1', '6.9']);
     expect(col3[2]).toMatch(/^3\.758/);
-    expect(await storedKeys(page)).toEqual([`matrix:${irisId}`, `meta:${irisId}`]);
+    // The matrix, the record, and the uploaded file (kept for the labelled CSV of results, issue #14).
+    expect(await storedKeys(page)).toEqual([`matrix:${irisId}`, `meta:${irisId}`, `source:${irisId}`]);
   });
 
   it('keeps iris across a reload, selected by the query string', async () => {
@@ -184,14 +185,14 @@ describe('datasets page', () => {
     expect(await page.getByTestId('dataset-notice').textContent()).toBe(
       'The labels file has 178 labels but the dataset has 150 records. Choose the labels file that belongs to this dataset.',
     );
-    expect(await storedKeys(page)).toEqual([`matrix:${irisId}`, `meta:${irisId}`]);
+    expect(await storedKeys(page)).toEqual([`matrix:${irisId}`, `meta:${irisId}`, `source:${irisId}`]);
 
     await page.getByLabel('Attach labels file').setInputFiles(join(DATASETS, 'iris.labels.csv'));
     await page.getByText('Labels attached from iris.labels.csv.').waitFor();
     await page.getByTestId('class-counts').waitFor();
     expect(await page.getByTestId('class-counts').textContent()).toBe('0 (50), 1 (50), 2 (50)');
     expect(await page.getByTestId('dataset-labels').textContent()).toBe('yes');
-    expect(await storedKeys(page)).toEqual([`labels:${irisId}`, `matrix:${irisId}`, `meta:${irisId}`]);
+    expect(await storedKeys(page)).toEqual([`labels:${irisId}`, `matrix:${irisId}`, `meta:${irisId}`, `source:${irisId}`]);
   });
 
   it('renames a dataset', async () => {
@@ -321,7 +322,7 @@ describe('datasets page', () => {
     expect(await dialog.textContent()).toContain('150 × 4 matrix and its labels are removed from this browser');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect(await dialog.count()).toBe(0);
-    expect((await storedKeys(page)).filter((k) => k.endsWith(irisId))).toHaveLength(3);
+    expect((await storedKeys(page)).filter((k) => k.endsWith(irisId))).toHaveLength(4);
 
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     await dialog.getByRole('button', { name: 'Delete dataset' }).click();
