@@ -60,6 +60,14 @@ export function applyScaling(m: PlainMatrix, s: Scaling | undefined): PlainMatri
   return plainMatrix(out, rows, cols);
 }
 
+/** Back to the file's units: `x = scaled · scale[j] + offset[j]` per column (k×a centroids, for instance). */
+export function unscale(data: ArrayLike<number>, cols: number, s: Scaling | undefined): number[] {
+  const out = Array.from(data);
+  if (isIdentity(s)) return out;
+  for (let i = 0; i < out.length; i++) out[i] = out[i] * s!.scale[i % cols] + s!.offset[i % cols];
+  return out;
+}
+
 /**
  * A short note when the columns' spreads differ by more than 10× and no scaling is chosen: the
  * widest and narrowest columns by standard deviation (for wine: proline vs nonflavanoid_phenols).

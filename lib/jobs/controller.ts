@@ -14,6 +14,7 @@ import { AppError, toAppError } from '../errors';
 import { managerUrl, routerEndpoints, type Settings } from '../config';
 import { assertClusterable, type Dataset } from '../data/dataset';
 import { accuracy, confusionMatrix, externalMetrics, internalMetrics } from '../data/metrics';
+import { unscale } from '../data/scaling';
 import type { DatasetStore } from '../datasets/store';
 import { CKKS_DEFAULT_PARAMS } from '../crypto/ckks/params';
 import type { CryptoEngine, KeyId } from '../engine/types';
@@ -287,7 +288,8 @@ export class JobController {
       converged: o.converged,
       verified: o.verification,
       metrics,
-      centroids: o.centroids ? { shape: [...o.centroids.shape], data: Array.from(o.centroids.data) } : undefined,
+      // In the user's units: the protocol ran on the scaled matrix (the dataset's scaling option).
+      centroids: o.centroids ? { shape: [...o.centroids.shape], data: unscale(o.centroids.data, o.centroids.shape[1], dataset.record.scaling) } : undefined,
       maxShiftPerRound: o.maxShiftPerRound ? [...o.maxShiftPerRound] : undefined,
       threshold: o.threshold,
       timings: { ...o.timings, total: o.totalMs },
