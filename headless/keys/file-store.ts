@@ -14,6 +14,9 @@
  * - **Layering** for jobs: CKKS key sets are long-lived (like upstream's `KEYS_PATH` files, and
  *   slow to generate) and go to the file store; Liu keys and FDHOPE keys a job creates are
  *   per-job, kept in memory and deleted when the job ends (a fresh Liu key per job: D5).
+ * - Two processes on one KEYS_PATH: before writing, keys another process added to the file are
+ *   merged in (a key deleted by one process may come back from the other; run one per KEYS_PATH
+ *   when deleting).
  */
 import { mkdir, readFile, rename, writeFile, chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -90,21 +93,29 @@ export async function openFileKeyStore(dir: string, passphrase: string | undefin
   const file = join(dir, KEY_FILE_NAME);
   const inner = createMemoryKeyStore();
   const present = await exists(file);
+  // What this process last read or wrote: if the file differs at the next save, another process
+  // (a second `rory` on the same KEYS_PATH) added keys; they are merged in before writing.
+  let known: string | undefined;
   if (present) {
     if (passphrase === undefined) {
       throw new AppError('KEYSTORE_LOCKED', 'key store file present but no passphrase', {
         userMessage: `${file} holds encrypted keys. Set RORY_KEYS_PASSPHRASE (or RORY_KEYS_PASSPHRASE_FILE with the path of a file that holds it) and start again.`,
       });
     }
-    await importBackup(inner, await readFile(file, 'utf8'), passphrase);
+    known = await readFile(file, 'utf8');
+    await importBackup(inner, known, passphrase);
   }
   let tail: Promise<unknown> = Promise.resolve();
   const save = async (): Promise<void> => {
     if (passphrase === undefined) return;
     const next = tail.then(async () => {
       try {
+        const now = (await exists(file)) ? await readFile(file, 'utf8') : undefined;
+        if (now !== undefined && now !== known) await importBackup(inner, now, passphrase);
         await mkdir(dir, { recursive: true, mode: 0o700 });
-        await writeAtomic(file, await exportBackup(inner, passphrase));
+        const text = await exportBackup(inner, passphrase);
+        await writeAtomic(file, text);
+        known = text;
       } catch (e) {
         if (e instanceof AppError) throw e;
         throw new AppError('KEYSTORE_FAILURE', 'cannot write the key store file', {
