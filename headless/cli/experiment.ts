@@ -15,16 +15,19 @@ import { runExperiment } from '../experiment/run';
 import { summaryTable } from '../experiment/trace';
 import { fileError, loadConfig, UsageError } from './common';
 
+/** The options `parseArgs` accepts (help.ts documents each; a unit test checks). */
+export const EXPERIMENT_OPTIONS = {
+  out: { type: 'string' },
+  'local-cloud': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  'env-file': { type: 'string' },
+    } as const;
+
 export async function experimentCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      out: { type: 'string' },
-      'local-cloud': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      'env-file': { type: 'string' },
-    },
+    options: EXPERIMENT_OPTIONS,
   });
   const planPath = positionals[0];
   if (!planPath) throw new UsageError('experiment', 'give the plan file: rory experiment PLAN.json');

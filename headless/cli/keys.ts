@@ -29,6 +29,22 @@ function describe(r: KeyRecord): string {
   return `${r.id}  ${p}  ${r.origin}  ${new Date(r.createdAt).toISOString().slice(0, 19)}Z  “${r.label}”`;
 }
 
+/** The options `parseArgs` accepts (help.ts documents each; a unit test checks). */
+export const KEYS_OPTIONS = {
+  scheme: { type: 'string' },
+  level: { type: 'string' },
+  'galois-steps': { type: 'string' },
+  label: { type: 'string' },
+  out: { type: 'string' },
+  ids: { type: 'string' },
+  'new-passphrase-file': { type: 'string' },
+  pyfhel: { type: 'string' },
+  id: { type: 'string' },
+  'backup-passphrase-file': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'env-file': { type: 'string' },
+    } as const;
+
 export async function keysCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || !['generate', 'list', 'export', 'import'].includes(sub)) {
@@ -37,20 +53,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: {
-      scheme: { type: 'string' },
-      level: { type: 'string' },
-      'galois-steps': { type: 'string' },
-      label: { type: 'string' },
-      out: { type: 'string' },
-      ids: { type: 'string' },
-      'new-passphrase-file': { type: 'string' },
-      pyfhel: { type: 'string' },
-      id: { type: 'string' },
-      'backup-passphrase-file': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'env-file': { type: 'string' },
-    },
+    options: KEYS_OPTIONS,
   });
   const config = loadConfig(values['env-file']);
   const s = config.settings;

@@ -24,6 +24,8 @@ import type { JobAlgorithm } from '@/lib/rory/algorithms/ids';
 import { acknowledgementKeysOf } from '@/lib/rory/leakage';
 import type { Algorithm } from '@/lib/rory/protocol';
 import { startLocalCloud, type LocalCloud } from '@/server/cloud';
+import { MictlanxClient } from '@/lib/storage/mictlanx-client';
+import { matrixId } from '@/lib/rory/ids';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
 import { pydanticProblems, pyTuple, SDK_MODELS, sdkPost, startRoryServe, type RoryProcess } from '../helpers/headless';
 
@@ -171,9 +173,14 @@ describe('rory serve: upstream client routes with the SDK headers', () => {
       expect(typeof l.start_time).toBe('number');
       expect(l.time).toBeCloseTo((l.end_time as number) - (l.start_time as number), 6);
     }
-    const sink = JSON.parse(await readFile(join(root, 'sink', logs[0].replace(/\.jsonl$/, '.json')), 'utf8')) as { label_vector: number[]; verification: { ok: boolean } };
+    const sink = JSON.parse(await readFile(join(root, 'sink', logs[0].replace(/\.jsonl$/, '.json')), 'utf8')) as { label_vector: number[]; verification: { ok: boolean }; job_id: string };
     expect(sink.label_vector).toEqual(ref.labels);
     expect(sink.verification.ok).toBe(true);
+    // The job's objects (its own ids, never the caller's bare Plaintext-Matrix-Id) are gone from storage.
+    const p = matrixId('irisskm', sink.job_id);
+    const store = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: cloud.routerPort, protocol: 'http' }] });
+    for (const key of [`encrypted${p}`, `${p}udm`, `${p}shiftmatrix`, `${p}encryptedshiftmatrix`, `${p}centi`]) expect(await store.exists(key), key).toBe(false);
+    expect(lines.some((l) => l.event === 'OBJECTS.DELETED')).toBe(true);
   });
 
   it('kmeans, skmeans, dbskmeans, skmeans_pqc, dbskmeans_pqc (KmeansResponse) and the project’s pkmeans', async () => {
