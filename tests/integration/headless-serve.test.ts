@@ -27,6 +27,9 @@ import { startLocalCloud, type LocalCloud } from '@/server/cloud';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import { matrixId } from '@/lib/rory/ids';
 import { kmeansReference, loadCsv } from '../helpers/datasets';
+import { workerRoutes } from '../helpers/in-process-worker';
+import { startRogueWorker } from '../helpers/rogue-worker';
+import { route } from '@/server/common/http';
 import { pydanticProblems, pyTuple, SDK_MODELS, sdkPost, startRoryServe, type RoryProcess } from '../helpers/headless';
 
 const SHARED = new URL('../../../shared/datasets/', import.meta.url);
@@ -341,3 +344,42 @@ describe('rory serve without RORY_ACKNOWLEDGE (D3)', () => {
     expect(pydanticProblems(r.json, SDK_MODELS.NncResponse)).toEqual([]);
   });
 });
+
+describe('rory serve with a lying worker (D8 still applies under the approval policy)', () => {
+  it('a tampered shift matrix is refused: 500 DECRYPTION_REFUSED, nothing decrypted, nothing derived uploaded', async () => {
+    const liarStore = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: cloud.routerPort, protocol: 'http' }] });
+    const skmeans = workerRoutes(liarStore).get('/clustering/skmeans')!;
+    const liar = await startRogueWorker([
+      route('POST', '/clustering/skmeans', async (ctx) => {
+        const reply = await skmeans((n) => ctx.header(n));
+        if (ctx.header('Step-Index') === '1' && reply.status === 200) {
+          const key = `${ctx.header('Plaintext-Matrix-Id')}encryptedshiftmatrix`;
+          const nd = await liarStore.getNdarray(key);
+          const d = (nd.data as Float64Array).slice();
+          d[0] = Number.POSITIVE_INFINITY;
+          await liarStore.putNdarray(key, { dtype: 'float64', shape: nd.shape, data: d });
+        }
+        return reply;
+      }),
+    ]);
+    const manager = new URL(liar.managerUrl);
+    const svc = await startRoryServe(await env('liar', { RORY_ACKNOWLEDGE: 'SKMEANS', RORY_MANAGER_PORT: manager.port, RORY_KEEP_OBJECTS: '1' }));
+    try {
+      const r = await sdkPost(svc.url, '/clustering/skmeans', { ...sdk.skmeans('liarskm', CLUSTER_FILE), 'Experiment-Id': 'liar' });
+      expect(r.status).toBe(500);
+      const body = r.json as { error: string; job_id: string };
+      expect(body.error).toBe('DECRYPTION_REFUSED');
+      const log = (await readFile(join(root, 'log', `liar.${body.job_id}.jsonl`), 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
+      expect(log).toContain('DECRYPTION.REFUSED');
+      expect(log).not.toContain('DECRYPT');
+      expect(log[log.length - 1]).toBe('FAILED');
+      const p = matrixId('liarskm', body.job_id);
+      expect(await liarStore.exists(`${p}encryptedshiftmatrix`)).toBe(true);
+      expect(await liarStore.exists(`${p}shiftmatrix`)).toBe(false);
+    } finally {
+      expect(await svc.stop()).toBe(0);
+      await liar.close();
+    }
+  });
+});
+

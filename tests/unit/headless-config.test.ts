@@ -3,6 +3,7 @@
  * `.client.env` file loaded only with RORY_DEBUG (or --env-file) and never over the environment,
  * upstream's MICTLANX_URI, the ports a Node service may use, RORY_ACKNOWLEDGE.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, serializeEnvFile } from '@/lib/config';
 import { acknowledgementKeys } from '@/lib/rory/algorithms/registry';
@@ -100,5 +101,19 @@ describe('RORY_ACKNOWLEDGE', () => {
     expect(isAcknowledged(extras, 'KMEANS')).toBe(false);
     expectAppError(() => parseAcknowledge('PKMEANS'), 'CONFIG_INVALID');
     expectAppError(() => parseAcknowledge('EVERYTHING'), 'CONFIG_INVALID');
+  });
+});
+
+describe('README', () => {
+  it('the .client.env example of the Headless section is a valid configuration', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = /```sh\n(# \.client\.env[\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const c = loadHeadlessConfig({}, files({ '.client.env': block! }), { envFile: '.client.env' });
+    expect(c.envFile?.malformed).toEqual([]);
+    expect(c.envFile?.ignored).toEqual([]);
+    expect(c.settings).toMatchObject({ NODE_PORT: 3000, RORY_MANAGER_PORT: 6001, MICTLANX_ROUTERS: 'mictlanx-router-0:127.0.0.1:63666', KEYS_PATH: '/rory/keys' });
+    expect(c.extras).toMatchObject({ passphraseFile: '/run/secrets/rory-keys', serverIpAddr: '127.0.0.1' });
+    expect([...c.extras.acknowledged]).toEqual([]);
   });
 });
