@@ -162,6 +162,8 @@ Options:
   --quiet                Only the result path
 
 On a terminal a progress bar is drawn; otherwise one plain line per event.
+Exit codes: 0 done, 1 failed (the message says why), 2 a mistake on the command line,
+3 not acknowledged (nothing was sent), 4 the result failed its verification.
 
 Examples:
   npx rory run --local-cloud --data iris.csv --labels iris.labels.csv --k 3

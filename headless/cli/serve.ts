@@ -3,6 +3,7 @@
  * `rory serve` and `rory cloud` (help.ts SERVE_HELP, CLOUD_HELP): start the Data Owner service or
  * the local cloud, print where they listen, and stop cleanly on Ctrl-C / SIGTERM.
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BROWSER_BLOCKED_PORTS } from '@/lib/config';
@@ -37,6 +38,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     allowHosts: listOption(values['allow-host']),
     accessLog: values.quiet ? undefined : (line) => console.log(line),
   });
+  if (!(await stat(s.SOURCE_PATH).then((x) => x.isDirectory()).catch(() => false))) {
+    console.error(`note: SOURCE_PATH ${s.SOURCE_PATH} is not a directory yet: requests will find no dataset until it exists.`);
+  }
   const keys = await rt.keyFile.list();
   const ack = [...config.extras.acknowledged];
   console.log(

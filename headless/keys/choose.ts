@@ -88,13 +88,27 @@ export async function chooseCkks(
     }
     return { id: r.id };
   }
-  const existing = (await keys.list()).find((r): r is CkksKeyRecord => r.scheme === 'ckks' && ckksFits(r, need));
-  if (existing) return { id: existing.id };
-  const t = performance.now();
-  const rec = await engine.createCkksKey(
-    { params: CKKS_DEFAULT_PARAMS, relinKeys: true, galoisSteps: need.steps },
-    { label: `CKKS default-128 (created for ${spec.id})` },
-    { signal: o.signal },
+  // One choice at a time per key store: two jobs arriving together must not both make a set.
+  const prev = ckksLocks.get(keys) ?? Promise.resolve();
+  const mine = prev.then(async () => {
+    const existing = (await keys.list()).find((r): r is CkksKeyRecord => r.scheme === 'ckks' && ckksFits(r, need));
+    if (existing) return { id: existing.id };
+    const t = performance.now();
+    const rec = await engine.createCkksKey(
+      { params: CKKS_DEFAULT_PARAMS, relinKeys: true, galoisSteps: need.steps },
+      { label: `CKKS default-128 (created for ${spec.id})` },
+      { signal: o.signal },
+    );
+    return { id: rec.id, created: { what: 'new CKKS default-128 key set (saved to KEYS_PATH)', ms: performance.now() - t } };
+  });
+  ckksLocks.set(
+    keys,
+    mine.then(
+      () => undefined,
+      () => undefined,
+    ),
   );
-  return { id: rec.id, created: { what: 'new CKKS default-128 key set (saved to KEYS_PATH)', ms: performance.now() - t } };
+  return mine;
 }
+
+const ckksLocks = new WeakMap<KeyStore, Promise<unknown>>();

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '@/server/cloud';
 import { SUMMARY_COLUMNS, TRACE_COLUMNS } from '@/headless/experiment/trace';
 import { kmeansReference } from '../helpers/datasets';
-import { runRory } from '../helpers/headless';
+import { runRory, spawnRory } from '../helpers/headless';
 
 const SHARED = new URL('../../../shared/', import.meta.url);
 const dataset = (name: string) => new URL(`datasets/${name}`, SHARED).pathname;
@@ -168,3 +168,21 @@ describe('rory experiment', () => {
     expect(r.stderr).toMatch(/repetitions must be a whole number from 1 to 1000/);
   });
 });
+
+describe('rory cloud', () => {
+  it('--json prints the addresses and the settings that point a Data Owner at it; SIGTERM stops it cleanly', async () => {
+    const p = spawnRory(['cloud', '--router-port', '0', '--manager-port', '0', '--worker-ports', '0', '--data-dir', join(root, 'cloud2'), '--json'], {});
+    try {
+      await expect.poll(() => p.stdout.length, { timeout: 60_000 }).toBeGreaterThan(0);
+      const info = JSON.parse(p.stdout[0]) as { managerUrl: string; routerUrl: string; workerUrls: string[]; settings: Record<string, string> };
+      expect(info.workerUrls).toHaveLength(1);
+      const manager = new URL(info.managerUrl);
+      expect(info.settings).toEqual({ MICTLANX_ROUTERS: `mictlanx-router-0:${new URL(info.routerUrl).hostname}:${new URL(info.routerUrl).port}`, RORY_MANAGER_IP_ADDR: manager.hostname, RORY_MANAGER_PORT: manager.port });
+      const test = await fetch(`${info.managerUrl}/clustering/test`);
+      expect(await test.json()).toEqual({ component_type: 'manager' });
+    } finally {
+      expect(await p.stop()).toBe(0);
+    }
+  });
+});
+
