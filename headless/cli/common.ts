@@ -27,11 +27,12 @@ export function readTextSync(path: string): string | undefined {
   }
 }
 
-/** The configuration, with warnings about the env file on stderr. */
-export function loadConfig(envFile: string | undefined, overrides: Record<string, string | undefined> = {}): HeadlessConfig {
+/** The configuration, with warnings about the env file on stderr (unless `quiet`). */
+export function loadConfig(envFile: string | undefined, overrides: Record<string, string | undefined> = {}, o: { quiet?: boolean } = {}): HeadlessConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter((e): e is [string, string] => e[1] !== undefined));
   const config = loadHeadlessConfig(process.env, readTextSync, { envFile, overrides: defined });
   const f = config.envFile;
+  if (o.quiet) return config;
   if (f?.loaded) {
     if (f.ignored.length) console.error(`note: ${f.path}: not used by the headless Data Owner: ${f.ignored.join(', ')}`);
     for (const m of f.malformed) console.error(`warning: ${f.path} line ${m.line}: ${m.reason} (skipped)`);

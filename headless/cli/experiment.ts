@@ -11,7 +11,7 @@ import { AppError } from '@/lib/errors';
 import { startChildCloud, type ChildCloud } from '../cloud/child';
 import { createRuntime } from '../jobs/runtime';
 import { parsePlan } from '../experiment/plan';
-import { runExperiment } from '../experiment/run';
+import { refuseUnacknowledged, runExperiment } from '../experiment/run';
 import { summaryTable } from '../experiment/trace';
 import { fileError, loadConfig, UsageError } from './common';
 
@@ -21,7 +21,7 @@ export const EXPERIMENT_OPTIONS = {
   'local-cloud': { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
   'env-file': { type: 'string' },
-    } as const;
+} as const;
 
 export async function experimentCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -45,13 +45,21 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   }
   const plan = parsePlan(json, dirname(resolve(planPath)));
   const say = (m: string) => (values.quiet ? undefined : console.error(m));
+  const base = loadConfig(values['env-file']);
+  try {
+    refuseUnacknowledged(plan, base.extras);
+  } catch (e) {
+    if (!(e instanceof AppError) || e.code !== 'ACK_REQUIRED') throw e;
+    console.error(`rory experiment: ${e.userMessage}`);
+    return 3;
+  }
   let cloud: ChildCloud | undefined;
   if (values['local-cloud'] || plan.cloud === 'local') {
     say('starting a local Rory cloud…');
     cloud = await startChildCloud();
   }
   try {
-    const config = loadConfig(values['env-file'], cloud ? { ...cloud.settings } : {});
+    const config = cloud ? loadConfig(values['env-file'], { ...cloud.settings }, { quiet: true }) : base;
     const out = values.out ? resolve(values.out) : (plan.out ?? resolve(config.settings.SINK_PATH, plan.id));
     const rt = await createRuntime(config);
     for (const n of rt.notes) say(`note: ${n}`);

@@ -195,10 +195,16 @@ PLAN.json (paths are relative to the plan file):
 Classification algorithms run on datasets with "test" and "labels"; clustering ones on the
 others (pairs that cannot run are listed as skipped).
 
+A plan with a plaintext-uploading algorithm that neither "acknowledge" nor RORY_ACKNOWLEDGE
+accepts is refused before anything runs (exit code 3).
+
 Options:
   --out DIR         Overrides the plan's "out"
   --local-cloud     Overrides the plan's "cloud" with "local"
   --quiet           Only the summary
+
+Exit codes: 0 every run done, 1 a run failed (it is in the trace) or the plan has a mistake (the
+message names the field), 2 a mistake on the command line, 3 not acknowledged (nothing was run).
 
 Example:
   npx rory experiment bench/plans/jobs.json --local-cloud

@@ -43,7 +43,7 @@ export const KEYS_OPTIONS = {
   'backup-passphrase-file': { type: 'string' },
   json: { type: 'boolean', default: false },
   'env-file': { type: 'string' },
-    } as const;
+} as const;
 
 export async function keysCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

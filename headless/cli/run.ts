@@ -41,7 +41,7 @@ export const RUN_OPTIONS = {
   'local-cloud': { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
   'env-file': { type: 'string' },
-    } as const;
+} as const;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({

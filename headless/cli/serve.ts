@@ -20,7 +20,7 @@ export const SERVE_OPTIONS = {
   'allow-host': { type: 'string', multiple: true, default: [] as string[] },
   quiet: { type: 'boolean', default: false },
   'env-file': { type: 'string' },
-    } as const;
+} as const;
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -76,7 +76,7 @@ export const CLOUD_OPTIONS = {
   'allow-origin': { type: 'string', multiple: true, default: [] as string[] },
   json: { type: 'boolean', default: false },
   'env-file': { type: 'string' },
-    } as const;
+} as const;
 
 export async function cloudCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -7,17 +7,18 @@
  *
  * Keys: a CKKS key set is chosen (or created) once per algorithm and data shape, before the
  * repetitions, so key generation never lands in a measured run; Liu and FDHOPE keys are fresh per
- * run (they are part of a job). Plaintext-uploading algorithms run only when the plan (or
- * RORY_ACKNOWLEDGE) acknowledges them (D3).
+ * run (they are part of a job). A plan with a plaintext-uploading algorithm that neither the plan
+ * nor RORY_ACKNOWLEDGE acknowledges is refused before anything runs (D3).
  */
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toAppError } from '@/lib/errors';
+import { AppError, toAppError } from '@/lib/errors';
 import type { Matrix } from '@/lib/data/matrix';
-import { algorithmSpec } from '@/lib/rory/algorithms/registry';
+import { algorithmSpec, jobLeakageProfile } from '@/lib/rory/algorithms/registry';
+import { acknowledgementKeysOf } from '@/lib/rory/leakage';
 import { matrixId, newJobId } from '@/lib/rory/ids';
 import type { JobLogEvent } from '@/lib/rory/kit';
-import { ackFamily, isAcknowledged } from '../config';
+import { ackFamily, isAcknowledged, type HeadlessExtras } from '../config';
 import { readLabelsFile, readMatrixFile } from '../data/source';
 import { chooseCkks } from '../keys/choose';
 import { runHeadlessJob } from '../jobs/run-job';
@@ -48,18 +49,33 @@ async function load(d: PlanDataset): Promise<LoadedDataset> {
 }
 
 /**
+ * Throws ACK_REQUIRED (naming each algorithm and what it would upload) when the plan runs a
+ * plaintext-uploading algorithm that neither the plan nor `extras` (RORY_ACKNOWLEDGE) acknowledges.
+ */
+export function refuseUnacknowledged(plan: ExperimentPlan, extras: Pick<HeadlessExtras, 'acknowledged'>): void {
+  const acknowledged = (alg: string) => plan.acknowledge.has(ackFamily(alg)) || isAcknowledged(extras, alg);
+  const refused = [...new Set(expandPlan(plan).cases.map((c) => c.algorithm))].filter((a) => jobLeakageProfile(a).requiresAcknowledgement && !acknowledged(a));
+  if (refused.length === 0) return;
+  const what = refused.map((a) => `${a} (${acknowledgementKeysOf(jobLeakageProfile(a)).join(', ')})`).join('; ');
+  throw new AppError('ACK_REQUIRED', `plan runs unacknowledged plaintext uploads: ${refused.join(', ')}`, {
+    userMessage: `The plan runs algorithms that send data to the cloud without encryption: ${what}. Nothing was run. If that is acceptable, add ${refused.map((a) => `"${ackFamily(a)}"`).join(', ')} to the plan's "acknowledge" list (or RORY_ACKNOWLEDGE); otherwise remove them.`,
+  });
+}
+
+/**
  * Runs `plan` with `rt` (its cloud must already be the one the plan wants); `log` gets one line per
  * run. Returns where the files are and the summary.
  */
 export async function runExperiment(rt: Runtime, plan: ExperimentPlan, out: string, log: (line: string) => void = () => {}): Promise<ExperimentResult> {
   const { cases, skipped } = expandPlan(plan);
+  refuseUnacknowledged(plan, rt.config.extras);
+  const acknowledged = (alg: string) => plan.acknowledge.has(ackFamily(alg)) || isAcknowledged(rt.config.extras, alg);
   await mkdir(out, { recursive: true });
   const tracePath = join(out, 'trace.csv');
   const summaryPath = join(out, 'summary.csv');
   await writeFile(tracePath, csvLine(TRACE_COLUMNS));
   const loaded = new Map<string, LoadedDataset>();
   const records: RunRecord[] = [];
-  const acknowledged = (alg: string) => plan.acknowledge.has(ackFamily(alg)) || isAcknowledged(rt.config.extras, alg);
   let index = 0;
   for (const c of cases) {
     const spec = algorithmSpec(c.algorithm);

@@ -12,7 +12,8 @@
  *   the operator acknowledged that algorithm (`RORY_ACKNOWLEDGE`).
  * - Bad input is a **400** naming the header (upstream: a 500); any other failure a 500 with
  *   `Error-Message`, as upstream. Error bodies are `{"error": CODE, "message": …}`; messages never
- *   hold data, keys or ciphertext.
+ *   hold data, keys or ciphertext. A 500 is also written to stderr (algorithm, job and experiment
+ *   id, code) so the operator sees it; 400s and 403s are the caller's to fix and are not.
  * - Storage ids are `{Plaintext-Matrix-Id}{job id}`, so concurrent or repeated requests never
  *   overwrite each other's objects (§12.10), and a job's objects are deleted when it ends unless
  *   RORY_KEEP_OBJECTS=1.
@@ -138,7 +139,9 @@ export async function startService(rt: Runtime, o: ServiceOptions): Promise<Serv
     } catch (e) {
       const err = toAppError(e);
       if (!events.some((x) => x.name === 'FAILED')) onEvent({ name: 'FAILED', at: Date.now(), detail: { code: err.code } });
-      throw httpErrorOf(err, { experimentId: c.experimentId, jobId });
+      const http = httpErrorOf(err, { experimentId: c.experimentId, jobId });
+      if (http.status >= 500) warn(`${c.algorithm} job ${jobId} (experiment ${c.experimentId}) failed: ${err.code}: ${err.message}`);
+      throw http;
     } finally {
       await log.flush();
     }

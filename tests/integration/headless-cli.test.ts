@@ -161,6 +161,18 @@ describe('rory experiment', () => {
     expect(r.stdout).toMatch(/median s/);
   });
 
+  it('a plan running a plaintext-uploading algorithm it does not acknowledge is refused before any run', async () => {
+    const out = join(root, 'noack');
+    await writeFile(join(root, 'noack.json'), JSON.stringify({ algorithms: ['DBSNNC', 'SKMEANS'], datasets: [dataset('blobs-100x5-k2.csv')], out }));
+    const before = await chunkFiles();
+    const r = await runRory(['experiment', join(root, 'noack.json')], env);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/SKMEANS \(\{P\}udm, \{P\}shiftmatrix\)/);
+    expect(r.stderr).toMatch(/"acknowledge"/);
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+    expect(await chunkFiles()).toEqual(before);
+  });
+
   it('a plan with a mistake is refused with the field named', async () => {
     await writeFile(join(root, 'bad.json'), JSON.stringify({ algorithms: ['PKMEANS'], datasets: ['x.csv'], repetitions: 0 }));
     const r = await runRory(['experiment', join(root, 'bad.json')], env);

@@ -287,7 +287,8 @@ describe('rory serve: upstream client routes with the SDK headers', () => {
     }
   });
 
-  it('bad input is a 400 naming the header, with a message that says what to do', async () => {
+  it('bad input is a 400 naming the header, with a message that says what to do (and no operator warning)', async () => {
+    const warningsBefore = acked.stderr.filter((l) => / failed: /.test(l)).length;
     const missingK = await sdkPost(acked.url, '/clustering/skmeans', { 'Plaintext-Matrix-Filename': CLUSTER_FILE, Extension: 'npy' });
     expect(missingK.status).toBe(400);
     expect(missingK.headers['error-message']).toMatch(/K header is required/);
@@ -300,6 +301,8 @@ describe('rory serve: upstream client routes with the SDK headers', () => {
     const shape = await sdkPost(acked.url, '/classification/knn/predict', { ...sdk.train('knnbad', false), 'Records-Test-Filename': TEST_FILE, 'Model-Labels-Shape': '(1, 7)' });
     expect(shape.status).toBe(400);
     expect(shape.headers['error-message']).toMatch(/Model-Labels-Shape.*does not match/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(acked.stderr.filter((l) => / failed: /.test(l)).length).toBe(warningsBefore);
   });
 });
 
@@ -376,6 +379,9 @@ describe('rory serve with a lying worker (D8 still applies under the approval po
       const p = matrixId('liarskm', body.job_id);
       expect(await liarStore.exists(`${p}encryptedshiftmatrix`)).toBe(true);
       expect(await liarStore.exists(`${p}shiftmatrix`)).toBe(false);
+      // A 500 is the operator's problem, not the caller's: the service says so on stderr.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(svc.stderr.join('\n')).toMatch(new RegExp(`SKMEANS job ${body.job_id} \\(experiment liar\\) failed: DECRYPTION_REFUSED`));
     } finally {
       expect(await svc.stop()).toBe(0);
       await liar.close();

@@ -1,11 +1,15 @@
 /**
  * `rory experiment`'s pure parts: plan checking and expansion (headless/experiment/plan.ts), the
  * trace and summary (headless/experiment/trace.ts: quantiles as numpy's default linear method,
- * CSV quoting), and the help texts (every option a command accepts is documented with `--name`).
+ * CSV quoting), the up-front refusal of unacknowledged plaintext uploads (experiment/run.ts), and
+ * the help texts (every option a command accepts is documented with `--name`).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { algorithmSpec } from '@/lib/rory/algorithms/registry';
+import type { AppError } from '@/lib/errors';
+import { algorithmSpec, jobLeakageProfile } from '@/lib/rory/algorithms/registry';
+import { acknowledgementKeysOf } from '@/lib/rory/leakage';
+import { refuseUnacknowledged } from '@/headless/experiment/run';
 import type { JobLogEvent } from '@/lib/rory/kit';
 import { combinations, expandPlan, jobAlgorithmOf, paramsLabel, parsePlan } from '@/headless/experiment/plan';
 import { csvField, median, quantile, summarize, summaryCsv, SUMMARY_COLUMNS, traceRows, TRACE_COLUMNS, type RunRecord } from '@/headless/experiment/trace';
@@ -84,6 +88,24 @@ describe('experiment plans', () => {
     bad({ ...base, cloud: 'aws' }, 'cloud');
     bad({ ...base, id: '../x' }, 'id');
     expectAppError(() => expandPlan(parsePlan({ algorithms: ['SKNN'], datasets: ['x.csv'] }, '/')), 'CONFIG_INVALID');
+  });
+
+  it('a plaintext-uploading algorithm that would run is refused unless the plan or RORY_ACKNOWLEDGE accepts it', () => {
+    const none = { acknowledged: new Set<string>() };
+    const plan = (o: object) => parsePlan({ algorithms: ['PKMEANS', 'SKMEANS', 'DBSNNC'], datasets: ['a.csv'], ...o }, '/');
+    expectAppError(() => refuseUnacknowledged(plan({}), none), 'ACK_REQUIRED', 'SKMEANS');
+    let message = '';
+    try {
+      refuseUnacknowledged(plan({}), none);
+    } catch (e) {
+      message = (e as AppError).userMessage;
+    }
+    expect(message).toContain(`SKMEANS (${acknowledgementKeysOf(jobLeakageProfile('SKMEANS')).join(', ')})`);
+    expect(message).not.toMatch(/PKMEANS|DBSNNC/);
+    expect(() => refuseUnacknowledged(plan({ acknowledge: ['skmeans'] }), none)).not.toThrow();
+    expect(() => refuseUnacknowledged(plan({}), { acknowledged: new Set(['SKMEANS']) })).not.toThrow();
+    // KNN has no dataset it fits here (no test set): it would not run, so it is not refused.
+    expect(() => refuseUnacknowledged(parsePlan({ algorithms: ['PKMEANS', 'KNN'], datasets: ['a.csv'] }, '/'), none)).not.toThrow();
   });
 });
 
