@@ -1,9 +1,10 @@
 /**
  * @module workers/crypto-client
  * The browser `CryptoEngine`: a lazily started pool of crypto Web Workers (pool.ts). Large inputs
- * are cut into row chunks (chunks.ts) that run in parallel; each chunk's input is copied into its
- * own buffer and TRANSFERRED to the worker, and results come back transferred, so the main thread
- * only does memcpy-sized work and never blocks (no long tasks while encrypting).
+ * are cut into row chunks (chunks.ts) that run in parallel; each chunk's input is copied into a
+ * buffer and TRANSFERRED to the worker, and results come back transferred, so the main thread
+ * only does memcpy-sized work and never blocks (no long tasks while encrypting). Liu and FDHOPE
+ * chunks are pipelined (two in flight per worker) and recycle their buffers (`streamed` below).
  *
  * Every call takes an AbortSignal; aborting terminates the workers busy with that call (the pool
  * starts fresh ones lazily). Workers idle for IDLE_MS are terminated.
@@ -16,8 +17,8 @@ import { proxy, transfer } from 'comlink';
 import { DEFAULT_SETTINGS } from '@/lib/config';
 import { AppError, toAppError } from '@/lib/errors';
 import type { CkksPublicBundle } from '@/lib/crypto/ckks';
-import { CKKS_CHUNK, KEY_NOT_LOADED, LIU_CHUNK, ckksMaterialOf, keyHandle, planChunks, runChunks } from './chunks';
-import type { CryptoWorkerApi } from './crypto.worker';
+import { CKKS_CHUNK, KEY_NOT_LOADED, LIU_CHUNK, LIU_PIPELINE_DEPTH, ckksMaterialOf, keyHandle, planChunks, runChunks, runPipelined } from './chunks';
+import type { ChunkReply, CryptoWorkerApi } from './crypto-api';
 import type { CallOptions, CkksSecretMaterial, CryptoEngine } from './engine';
 import { WorkerPool, type PooledWorker } from './pool';
 
@@ -32,6 +33,8 @@ export interface WorkerEngineOptions {
   /** Pool size, read at each dispatch. Default: MAX_WORKERS from the defaults (see setCryptoPoolSize). */
   readonly size?: () => number;
   readonly idleMs?: number;
+  /** Creates a worker; default the bundled crypto worker (tests pass an in-process stand-in). */
+  readonly create?: () => Worker;
 }
 
 export interface WorkerCryptoEngine extends CryptoEngine {
@@ -41,7 +44,7 @@ export interface WorkerCryptoEngine extends CryptoEngine {
 
 export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): WorkerCryptoEngine {
   const size = options.size ?? (() => poolSize);
-  const pool = new WorkerPool<CryptoWorkerApi>({ create: createCryptoWorker, size, idleMs: options.idleMs ?? IDLE_MS });
+  const pool = new WorkerPool<CryptoWorkerApi>({ create: options.create ?? createCryptoWorker, size, idleMs: options.idleMs ?? IDLE_MS });
   type W = PooledWorker<CryptoWorkerApi>;
 
   /** Runs `fn(worker)` for each chunk of `total` rows across the pool. */
@@ -53,6 +56,54 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
     );
 
   const single = <R>(opts: CallOptions, fn: (w: W) => Promise<R>) => pool.run(fn, { signal: opts.signal });
+
+  /**
+   * Liu/FDHOPE over row chunks: input row r is `inWidth` values of `src`, output row r is
+   * `outWidth` values. One lane per worker with LIU_PIPELINE_DEPTH chunks in flight, so workers
+   * never wait for the page. Chunk inputs are copied into buffers recycled within the call and
+   * outputs are written by the worker into recycled buffers, so the only fresh memory is the result
+   * itself (in Chromium every new ArrayBuffer costs page faults on first touch, which outweighed the
+   * arithmetic: docs/perf-crypto-browser.md). A call that fits in one chunk gets its result array
+   * straight from the worker, with no copy on the page.
+   */
+  const streamed = async (
+    src: Float64Array,
+    rows: number,
+    inWidth: number,
+    outWidth: number,
+    opts: CallOptions,
+    call: (w: W, input: Float64Array, output: Float64Array) => Promise<ChunkReply>,
+  ): Promise<Float64Array> => {
+    const lanes = Math.max(1, size());
+    const chunks = planChunks(rows, lanes, LIU_CHUNK);
+    let out: Float64Array = new Float64Array(rows * outWidth);
+    const one = chunks.length === 1;
+    const rowsPerChunk = chunks.length > 0 ? chunks[0].to - chunks[0].from : 0;
+    const inputs = recycler(rowsPerChunk * inWidth * 8);
+    const outputs = recycler(rowsPerChunk * outWidth * 8);
+    const run = async (w: W, c: { from: number; to: number }) => {
+      const n = c.to - c.from;
+      const input = new Float64Array(inputs.take(), 0, n * inWidth);
+      input.set(src.subarray(c.from * inWidth, c.to * inWidth));
+      // One chunk: the worker writes the result array itself (allocated here, untouched until then).
+      const output = one ? out : new Float64Array(outputs.take(), 0, n * outWidth);
+      const r = await call(w, transfer(input, [input.buffer]), transfer(output, [output.buffer]));
+      if (one) out = r.out;
+      else {
+        out.set(r.out, c.from * outWidth);
+        outputs.give(r.out.buffer);
+      }
+      inputs.give(r.input.buffer);
+    };
+    await runPipelined(chunks, (serve, cancelled) => pool.run((w) => serve((c) => run(w, c)), { signal: opts.signal, cancelled }), {
+      lanes,
+      depth: LIU_PIPELINE_DEPTH,
+      total: rows,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+    });
+    return out;
+  };
 
   /** Ensures the worker holds the CKKS key set under `handle`, then runs `fn` (resending keys if evicted). */
   const withCkksKey = async <R>(w: W, handle: string, material: { publicBundle: CkksPublicBundle; secretKey?: Uint8Array }, fn: () => Promise<R>): Promise<R> => {
@@ -77,36 +128,18 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
       return pool.liveWorkers;
     },
 
-    async liuEncrypt(key, plain, opts = {}) {
-      const out = new Float64Array(plain.length * key.m);
-      await fanOut(plain.length, LIU_CHUNK, opts, async (w, from, to) => {
-        const part = plain.slice(from, to);
-        out.set(await w.remote.liuEncrypt(key, transfer(part, [part.buffer]), opts.rounding), from * key.m);
-      });
-      return out;
-    },
+    liuEncrypt: (key, plain, opts = {}) =>
+      streamed(plain, plain.length, 1, key.m, opts, (w, input, output) => w.remote.liuEncrypt(key, input, opts.rounding, output)),
 
     async liuDecrypt(key, cipher, opts = {}) {
       if (cipher.length % key.m !== 0) throw new AppError('SHAPE_MISMATCH', `Liu ciphertext length ${cipher.length} is not a multiple of m = ${key.m}`);
-      const n = cipher.length / key.m;
-      const out = new Float64Array(n);
-      await fanOut(n, LIU_CHUNK, opts, async (w, from, to) => {
-        const part = cipher.slice(from * key.m, to * key.m);
-        out.set(await w.remote.liuDecrypt(key, transfer(part, [part.buffer]), opts.rounding), from);
-      });
-      return out;
+      return streamed(cipher, cipher.length / key.m, key.m, 1, opts, (w, input, output) => w.remote.liuDecrypt(key, input, opts.rounding, output));
     },
 
     liuKeygen: (level, opts = {}) => single(opts, (w) => w.remote.liuKeygen(level)),
 
-    async fdhopeEncrypt(key, plain, sens, opts = {}) {
-      const out = new Float64Array(plain.length);
-      await fanOut(plain.length, LIU_CHUNK, opts, async (w, from, to) => {
-        const part = plain.slice(from, to);
-        out.set(await w.remote.fdhopeEncrypt(key, transfer(part, [part.buffer]), sens), from);
-      });
-      return out;
-    },
+    fdhopeEncrypt: (key, plain, sens, opts = {}) =>
+      streamed(plain, plain.length, 1, 1, opts, (w, input, output) => w.remote.fdhopeEncrypt(key, input, sens, output)),
 
     fdhopeKeygen: (values, opts = {}) =>
       single(opts, (w) => {
@@ -156,6 +189,20 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
 
     dispose() {
       pool.terminateAll();
+    },
+  };
+}
+
+/**
+ * Free buffers of `bytes` bytes, recycled between the chunks of one call (taken from the pool, or
+ * allocated while fewer than the chunks in flight exist). Buffers of another size are dropped.
+ */
+function recycler(bytes: number): { take(): ArrayBuffer; give(b: ArrayBufferLike): void } {
+  const free: ArrayBuffer[] = [];
+  return {
+    take: () => free.pop() ?? new ArrayBuffer(bytes),
+    give: (b) => {
+      if (b instanceof ArrayBuffer && b.byteLength === bytes) free.push(b);
     },
   };
 }

@@ -5,6 +5,10 @@
  * lib/crypto, keep loaded CKKS key sets. No algorithm code here (spec/crypto.md §2, §3, §5 live
  * in lib/crypto).
  *
+ * Liu and FDHOPE take an optional output array: the worker pool passes recycled buffers so that no
+ * chunk allocates fresh memory (page faults on fresh ArrayBuffers cost more than the arithmetic in
+ * Chromium, docs/perf-crypto-browser.md); without one a fresh array is returned.
+ *
  * CKKS key sets are cached per realm (one cache per worker) under a handle chosen by the caller,
  * so SEAL contexts and keys are built once per job, not once per chunk. The cache is small and
  * least-recently-used; evicted or unknown handles raise INVALID_KEY with `details.reason =
@@ -44,16 +48,18 @@ export function liuCount(length: number, m: number): number {
   return length / m;
 }
 
-export function liuEncrypt(key: liu.LiuSecretKey, plain: Float64Array, rounding?: liu.LiuRoundOptions): Float64Array {
-  const out = new Float64Array(plain.length * key.m);
-  liu.encryptInto(key, plain, out, secureRandomBytes, rounding);
-  return out;
+/** Liu-encrypts `plain` into `out` (length plain.length·m; allocated when omitted) and returns it. */
+export function liuEncrypt(key: liu.LiuSecretKey, plain: Float64Array, rounding?: liu.LiuRoundOptions, out?: Float64Array): Float64Array {
+  const dst = out ?? new Float64Array(plain.length * key.m);
+  liu.encryptInto(key, plain, dst, secureRandomBytes, rounding);
+  return dst;
 }
 
-export function liuDecrypt(key: liu.LiuSecretKey, cipher: Float64Array, rounding?: liu.LiuRoundOptions): Float64Array {
-  const out = new Float64Array(liuCount(cipher.length, key.m));
-  liu.decryptInto(key, cipher, out, rounding);
-  return out;
+/** Liu-decrypts `cipher` into `out` (length cipher.length/m; allocated when omitted) and returns it. */
+export function liuDecrypt(key: liu.LiuSecretKey, cipher: Float64Array, rounding?: liu.LiuRoundOptions, out?: Float64Array): Float64Array {
+  const dst = out ?? new Float64Array(liuCount(cipher.length, key.m));
+  liu.decryptInto(key, cipher, dst, rounding);
+  return dst;
 }
 
 export function liuKeygen(level: 128 | 192 | 256): liu.LiuSecretKey {
@@ -62,10 +68,11 @@ export function liuKeygen(level: 128 | 192 | 256): liu.LiuSecretKey {
 
 // ---- FDHOPE -------------------------------------------------------------------------------------
 
-export function fdhopeEncrypt(key: fdhope.FdhopeKey, plain: Float64Array, sens: number): Float64Array {
-  const out = new Float64Array(plain.length);
-  fdhope.encryptInto(key, plain, out, sens, secureRandomBytes);
-  return out;
+/** FDHOPE-encrypts `plain` into `out` (same length; allocated when omitted) and returns it. */
+export function fdhopeEncrypt(key: fdhope.FdhopeKey, plain: Float64Array, sens: number, out?: Float64Array): Float64Array {
+  const dst = out ?? new Float64Array(plain.length);
+  fdhope.encryptInto(key, plain, dst, sens, secureRandomBytes);
+  return dst;
 }
 
 export function fdhopeKeygen(values: Float64Array): fdhope.FdhopeKey {
