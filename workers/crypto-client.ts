@@ -46,6 +46,7 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
   const size = options.size ?? (() => poolSize);
   const pool = new WorkerPool<CryptoWorkerApi>({ create: options.create ?? createCryptoWorker, size, idleMs: options.idleMs ?? IDLE_MS });
   type W = PooledWorker<CryptoWorkerApi>;
+  const buffers = bufferCache(RETAIN_BUFFER_BYTES, options.idleMs ?? IDLE_MS);
 
   /** Runs `fn(worker)` for each chunk of `total` rows across the pool. */
   const fanOut = (total: number, chunk: { minRows: number; maxRows: number }, opts: CallOptions, fn: (w: W, from: number, to: number) => Promise<void>) =>
@@ -60,8 +61,8 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
   /**
    * Liu/FDHOPE over row chunks: input row r is `inWidth` values of `src`, output row r is
    * `outWidth` values. One lane per worker with LIU_PIPELINE_DEPTH chunks in flight, so workers
-   * never wait for the page. Chunk inputs are copied into buffers recycled within the call and
-   * outputs are written by the worker into recycled buffers, so the only fresh memory is the result
+   * never wait for the page. Chunk inputs are copied into recycled buffers and outputs are written
+   * by the worker into recycled buffers (kept between calls), so the only fresh memory is the result
    * itself (in Chromium every new ArrayBuffer costs page faults on first touch, which outweighed the
    * arithmetic: docs/perf-crypto-browser.md). A call that fits in one chunk gets its result array
    * straight from the worker, with no copy on the page.
@@ -78,22 +79,23 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
     const chunks = planChunks(rows, lanes, LIU_CHUNK);
     let out: Float64Array = new Float64Array(rows * outWidth);
     const one = chunks.length === 1;
-    const rowsPerChunk = chunks.length > 0 ? chunks[0].to - chunks[0].from : 0;
-    const inputs = recycler(rowsPerChunk * inWidth * 8);
-    const outputs = recycler(rowsPerChunk * outWidth * 8);
+    // One size class per row width (the largest chunk), so buffers fit every later call too; only
+    // the pages a chunk touches are ever faulted in.
+    const inBytes = LIU_CHUNK.maxRows * inWidth * 8;
+    const outBytes = LIU_CHUNK.maxRows * outWidth * 8;
     const run = async (w: W, c: { from: number; to: number }) => {
       const n = c.to - c.from;
-      const input = new Float64Array(inputs.take(), 0, n * inWidth);
+      const input = new Float64Array(buffers.take(inBytes), 0, n * inWidth);
       input.set(src.subarray(c.from * inWidth, c.to * inWidth));
       // One chunk: the worker writes the result array itself (allocated here, untouched until then).
-      const output = one ? out : new Float64Array(outputs.take(), 0, n * outWidth);
+      const output = one ? out : new Float64Array(buffers.take(outBytes), 0, n * outWidth);
       const r = await call(w, transfer(input, [input.buffer]), transfer(output, [output.buffer]));
       if (one) out = r.out;
       else {
         out.set(r.out, c.from * outWidth);
-        outputs.give(r.out.buffer);
+        buffers.give(r.out.buffer);
       }
-      inputs.give(r.input.buffer);
+      buffers.give(r.input.buffer);
     };
     await runPipelined(chunks, (serve, cancelled) => pool.run((w) => serve((c) => run(w, c)), { signal: opts.signal, cancelled }), {
       lanes,
@@ -189,21 +191,46 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
 
     dispose() {
       pool.terminateAll();
+      buffers.clear();
     },
   };
 }
 
+/** Chunk buffers kept for reuse at most (about four chunks in flight per worker at Liu-256). */
+export const RETAIN_BUFFER_BYTES = 16 * 2 ** 20;
+
 /**
- * Free buffers of `bytes` bytes, recycled between the chunks of one call (taken from the pool, or
- * allocated while fewer than the chunks in flight exist). Buffers of another size are dropped.
+ * Free ArrayBuffers by size, kept between calls so that steady work allocates no fresh chunk
+ * memory (fresh pages are what made Chromium slow: docs/perf-crypto-browser.md). Holds at most
+ * `maxBytes`; everything is released after `idleMs` without a give, and on `clear()`.
  */
-function recycler(bytes: number): { take(): ArrayBuffer; give(b: ArrayBufferLike): void } {
-  const free: ArrayBuffer[] = [];
+function bufferCache(maxBytes: number, idleMs: number): { take(bytes: number): ArrayBuffer; give(b: ArrayBufferLike): void; clear(): void } {
+  const free = new Map<number, ArrayBuffer[]>();
+  let held = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const clear = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    free.clear();
+    held = 0;
+  };
   return {
-    take: () => free.pop() ?? new ArrayBuffer(bytes),
-    give: (b) => {
-      if (b instanceof ArrayBuffer && b.byteLength === bytes) free.push(b);
+    take(bytes) {
+      const b = free.get(bytes)?.pop();
+      if (!b) return new ArrayBuffer(bytes);
+      held -= bytes;
+      return b;
     },
+    give(b) {
+      if (!(b instanceof ArrayBuffer) || b.byteLength === 0 || held + b.byteLength > maxBytes) return;
+      const list = free.get(b.byteLength) ?? [];
+      list.push(b);
+      free.set(b.byteLength, list);
+      held += b.byteLength;
+      clearTimeout(timer);
+      timer = setTimeout(clear, idleMs);
+    },
+    clear,
   };
 }
 

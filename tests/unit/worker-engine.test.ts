@@ -84,6 +84,20 @@ describe('worker engine: Liu', () => {
     });
   }
 
+  it('handles an empty input, and concurrent calls that share the recycled chunk buffers', async () => {
+    const { e } = engine(2);
+    const sk = liu.keygen(256, seededRandomBytes(8));
+    expect((await e.liuEncrypt(sk, new Float64Array(0))).length).toBe(0);
+    const inputs = [values(120_000, 1), values(90_000, 2), values(70_000, 3)];
+    const cts = await Promise.all(inputs.map((p) => e.liuEncrypt(sk, p)));
+    const backs = await Promise.all(cts.map((c) => e.liuDecrypt(sk, c)));
+    inputs.forEach((p, k) => {
+      const back = new Float64Array(p.length);
+      liu.decryptInto(sk, cts[k], back);
+      for (let i = 0; i < p.length; i++) if (!(Math.abs(back[i] - p[i]) < 1e-9 && backs[k][i] === back[i])) throw new Error(`call ${k}, value ${i}`);
+    });
+  });
+
   it('fresh randomness per call: two encryptions of the same values differ and both decrypt', async () => {
     const { e } = engine(2);
     const sk = liu.keygen(192, seededRandomBytes(9));
