@@ -19,20 +19,15 @@
  * Needs a built export (`npm run build`) and Debian Chromium; same launch flags as the e2e harness.
  *   npx tsx bench/crypto-browser.ts [--workers 1,2] [--reps 3] [--liu 1000000] [--fdhope 1000000] [--ckks-rows 64]
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Page } from 'playwright-core';
-import { CKKS_DEFAULT_PARAMS, generateKeySet } from '@/lib/crypto/ckks';
+import type { Page } from 'playwright-core';
 import * as fdhope from '@/lib/crypto/fdhope';
 import * as liu from '@/lib/crypto/liu';
 import { fillUniform, secureRandomBytes } from '@/lib/crypto/random';
-import { DEFAULT_SETTINGS } from '@/lib/config';
-import { ckksKeyParams, createMemoryKeyStore, exportBackup } from '@/lib/keystore';
-import { startStaticServer } from '@/server/static';
-import { CHROMIUM_FLAGS } from '../tests/e2e/harness';
+import { LABELS, makeBackup, openKeysPage, selfTest, type Timing } from './shared/keys-page';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,46 +44,6 @@ const LIU_N = Number(args.liu);
 const FDHOPE_N = Number(args.fdhope);
 const CKKS_ROWS = Number(args['ckks-rows']);
 const CKKS_COLS = 8; // values per ciphertext in the self-test (workers/self-test.ts)
-const PASS = 'benchmark passphrase, not secret';
-const OUT = join(process.cwd(), 'out');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-interface Timing {
-  readonly count: number;
-  readonly encryptMs: number;
-  readonly decryptMs: number;
-}
-
-async function makeBackup(dir: string): Promise<string> {
-  const store = createMemoryKeyStore();
-  const { m, nbits } = liu.LIU_LEVELS[128];
-  await store.add({ scheme: 'liu', label: 'bench liu', origin: 'generated', params: { level: 128, m, nbits } }, { scheme: 'liu', key: liu.keygen(128) });
-  const fk = fdhope.keygen(Float64Array.from({ length: 10_000 }, (_, i) => Math.abs(Math.sin(i)) * 100));
-  await store.add({ scheme: 'fdhope', label: 'bench fdhope', origin: 'generated', params: { intervals: fk.messagespace.length } }, { scheme: 'fdhope', key: fk });
-  const ks = await generateKeySet(CKKS_DEFAULT_PARAMS, { relinKeys: true });
-  const { secretKey, ...publicBundle } = ks.toBytes();
-  ks.dispose();
-  await store.add(
-    { scheme: 'ckks', label: 'bench ckks', origin: 'generated', params: ckksKeyParams(CKKS_DEFAULT_PARAMS, true, false) },
-    { scheme: 'ckks', publicBundle, secretKey },
-  );
-  const path = join(dir, 'bench-keys.json');
-  await writeFile(path, await exportBackup(store, PASS));
-  return path;
-}
-
-async function selfTest(page: Page, label: string, count: number): Promise<Timing> {
-  await page.getByLabel('Self-test values').fill(String(count));
-  await page.getByRole('button', { name: `Test ${label}`, exact: true }).click();
-  const result = page.getByTestId('key-row').filter({ has: page.getByText(label, { exact: true }) }).getByTestId('self-test-result');
-  await result.waitFor({ timeout: 600_000 });
-  if ((await result.getAttribute('data-ok')) !== 'true') throw new Error(`self-test of ${label} failed: ${await result.textContent()}`);
-  return {
-    count: Number(await result.getAttribute('data-count')),
-    encryptMs: Number(await result.getAttribute('data-encrypt-ms')),
-    decryptMs: Number(await result.getAttribute('data-decrypt-ms')),
-  };
-}
 
 async function best(page: Page, label: string, count: number): Promise<Timing> {
   await selfTest(page, label, count); // warm-up at full size: every worker started and compiled
@@ -128,24 +83,17 @@ interface PoolResult {
   readonly touchFdMs: number;
 }
 
-async function runPool(size: number, backup: string): Promise<PoolResult> {
-  const server = await startStaticServer({ root: OUT, config: () => ({ ...DEFAULT_SETTINGS, MAX_WORKERS: size }) });
-  const profile = await mkdtemp(join(tmpdir(), 'rory-bench-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+async function runPool(size: number, backup: { path: string; keys: number }): Promise<PoolResult> {
+  const app = await openKeysPage(size, backup);
   try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    await page.goto(`${server.url}/keys/`);
-    await page.getByLabel('Backup file').setInputFiles(backup);
-    await page.getByLabel('Passphrase for import').fill(PASS);
-    await page.getByRole('button', { name: 'Import backup' }).click();
-    await page.getByText(/Imported 3 key\(s\)/).waitFor({ timeout: 120_000 });
+    const { page } = app;
     // Warm-up: start the workers and compile SEAL before measuring.
-    await selfTest(page, 'bench liu', 1000);
-    await selfTest(page, 'bench ckks', 8);
+    await selfTest(page, LABELS.liu, 1000);
+    await selfTest(page, LABELS.ckks, 8);
 
-    const liuT = await best(page, 'bench liu', LIU_N);
-    const fdT = await best(page, 'bench fdhope', FDHOPE_N);
-    const ckT = await best(page, 'bench ckks', CKKS_ROWS * CKKS_COLS);
+    const liuT = await best(page, LABELS.liu, LIU_N);
+    const fdT = await best(page, LABELS.fdhope, FDHOPE_N);
+    const ckT = await best(page, LABELS.ckks, CKKS_ROWS * CKKS_COLS);
 
     await page.getByLabel('CKKS key label').fill('bench keygen');
     const t0 = performance.now();
@@ -156,9 +104,7 @@ async function runPool(size: number, backup: string): Promise<PoolResult> {
     const touchFdMs = await firstTouchMs(page, fdT.count);
     return { size, liu: liuT, fd: fdT, ck: ckT, keygenMs, touchLiuMs, touchFdMs };
   } finally {
-    await context.close();
-    await server.close();
-    await rm(profile, { recursive: true, force: true });
+    await app.close();
   }
 }
 
@@ -192,7 +138,6 @@ const rate = (n: number, ms: number) => (n / ms) * 1000;
 const mps = (r: number) => `${(r / 1e6).toFixed(1)} M/s`;
 
 async function main(): Promise<void> {
-  if (!existsSync(join(OUT, 'index.html'))) throw new Error('out/ is missing: run `npm run build` first.');
   const dir = await mkdtemp(join(tmpdir(), 'rory-bench-keys-'));
   try {
     const backup = await makeBackup(dir);

@@ -14,6 +14,12 @@ import type { CkksPublicBundle } from '@/lib/crypto/ckks';
 export const LIU_CHUNK = { minRows: 4096, maxRows: 32768 } as const;
 /** Liu/FDHOPE chunks kept in flight per worker, so a worker never waits for the page between chunks. */
 export const LIU_PIPELINE_DEPTH = 2;
+/**
+ * Least time between two progress reports of a pipelined call (the last one is always reported).
+ * A report per chunk re-rendered the page (and, in jobs, rewrote the job record) ~30 times a
+ * second and took more main-thread time than the chunks themselves (docs/perf-crypto-browser.md).
+ */
+export const PROGRESS_INTERVAL_MS = 100;
 /** CKKS rows per chunk (each row is one ciphertext, ~5–20 ms at N = 8192 in WASM). */
 export const CKKS_CHUNK = { minRows: 1, maxRows: 16 } as const;
 /** `details.reason` of the INVALID_KEY error a worker raises for a CKKS handle it has not loaded. */
@@ -90,15 +96,29 @@ export async function runChunks(
  * Runs every chunk on `lanes` long-lived lanes (e.g. one pooled worker each), pulling from one
  * shared queue so a slow lane takes fewer chunks. `lane(serve, cancelled)` opens a lane and calls
  * `serve(run)`, which keeps up to `depth` chunks in flight through `run` until the queue is empty,
- * something failed or `signal` fired. Progress is reported after each chunk. Rejects with ABORTED
- * when `signal` fires, else with the first failure (of a chunk or of a lane itself).
+ * something failed or `signal` fired. Progress is reported after a chunk when `progressIntervalMs`
+ * (default 0) have passed since the last report, and always after the last chunk. Rejects with
+ * ABORTED when `signal` fires, else with the first failure (of a chunk or of a lane itself).
  */
 export async function runPipelined(
   chunks: readonly Chunk[],
   lane: (serve: (run: (chunk: Chunk) => Promise<void>) => Promise<void>, cancelled: () => boolean) => Promise<void>,
-  opts: { lanes: number; depth: number; total: number; signal?: AbortSignal; onProgress?: (p: Progress) => void; stage?: string },
+  opts: {
+    lanes: number;
+    depth: number;
+    total: number;
+    signal?: AbortSignal;
+    onProgress?: (p: Progress) => void;
+    stage?: string;
+    progressIntervalMs?: number;
+    /** Clock for the progress interval (tests). Default performance.now. */
+    now?: () => number;
+  },
 ): Promise<void> {
   const { signal, onProgress, total, stage } = opts;
+  const interval = opts.progressIntervalMs ?? 0;
+  const now = opts.now ?? (() => performance.now());
+  let lastReport = -Infinity;
   if (signal?.aborted) throw abortedError();
   let failed: unknown = null;
   let hasFailed = false;
@@ -122,7 +142,12 @@ export async function runPipelined(
           return;
         }
         done += chunk.to - chunk.from;
-        if (!cancelled()) onProgress?.({ done, total, stage });
+        if (cancelled() || !onProgress) continue;
+        const t = interval > 0 ? now() : 0;
+        if (done === total || t - lastReport >= interval) {
+          lastReport = t;
+          onProgress({ done, total, stage });
+        }
       }
     };
     // Every loop settles before serve returns, so no chunk of this lane is still running afterwards.

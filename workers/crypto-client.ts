@@ -17,7 +17,7 @@ import { proxy, transfer } from 'comlink';
 import { DEFAULT_SETTINGS } from '@/lib/config';
 import { AppError, toAppError } from '@/lib/errors';
 import type { CkksPublicBundle } from '@/lib/crypto/ckks';
-import { CKKS_CHUNK, KEY_NOT_LOADED, LIU_CHUNK, LIU_PIPELINE_DEPTH, ckksMaterialOf, keyHandle, planChunks, runChunks, runPipelined } from './chunks';
+import { CKKS_CHUNK, KEY_NOT_LOADED, LIU_CHUNK, LIU_PIPELINE_DEPTH, PROGRESS_INTERVAL_MS, ckksMaterialOf, keyHandle, planChunks, runChunks, runPipelined } from './chunks';
 import type { ChunkReply, CryptoWorkerApi } from './crypto-api';
 import type { CallOptions, CkksSecretMaterial, CryptoEngine } from './engine';
 import { WorkerPool, type PooledWorker } from './pool';
@@ -65,7 +65,8 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
    * by the worker into recycled buffers (kept between calls), so the only fresh memory is the result
    * itself (in Chromium every new ArrayBuffer costs page faults on first touch, which outweighed the
    * arithmetic: docs/perf-crypto-browser.md). A call that fits in one chunk gets its result array
-   * straight from the worker, with no copy on the page.
+   * straight from the worker, with no copy on the page. Progress is reported at most every
+   * PROGRESS_INTERVAL_MS, and at the end.
    */
   const streamed = async (
     src: Float64Array,
@@ -103,6 +104,7 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
       total: rows,
       signal: opts.signal,
       onProgress: opts.onProgress,
+      progressIntervalMs: PROGRESS_INTERVAL_MS,
     });
     return out;
   };

@@ -72,6 +72,23 @@ describe('runPipelined', () => {
     expect(t.progress.every((p) => p.total === 200)).toBe(true);
   });
 
+  it('with progressIntervalMs, reports the first chunk, then at most once per interval, and always the end', async () => {
+    let clock = 0;
+    const seen: number[] = [];
+    const chunks: Chunk[] = Array.from({ length: 10 }, (_, i) => ({ index: i, from: i, to: i + 1 }));
+    await runPipelined(
+      chunks,
+      (serve) =>
+        serve(async () => {
+          await tick();
+          clock += 40; // each chunk "takes" 40 ms
+        }),
+      { lanes: 1, depth: 1, total: 10, progressIntervalMs: 100, now: () => clock, onProgress: (p) => seen.push(p.done) },
+    );
+    // Reports at t = 40 (first), 160, 280, 400 (≥ 100 ms apart), and the last chunk at t = 400.
+    expect(seen).toEqual([1, 4, 7, 10]);
+  });
+
   it('opens no more lanes than chunks, and none for no chunks', async () => {
     const one = await trace(1, 4, 2);
     await one.result;
