@@ -17,7 +17,7 @@
  * functions of bench/crypto-liu-fdhope.ts, writing into a fresh result each time as the engine does).
  *
  * Needs a built export (`npm run build`) and Debian Chromium; same launch flags as the e2e harness.
- *   npx tsx bench/crypto-browser.ts [--workers 1,2] [--reps 3] [--liu 1000000] [--fdhope 1000000] [--ckks-rows 64]
+ *   npx tsx bench/crypto-browser.ts [--workers 1,2] [--reps 3] [--liu 1000000] [--fdhope 1000000] [--ckks-rows 64 (0: no CKKS)]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -76,7 +76,7 @@ interface PoolResult {
   readonly size: number;
   readonly liu: Timing;
   readonly fd: Timing;
-  readonly ck: Timing;
+  readonly ck: Timing | null;
   readonly keygenMs: number;
   /** First touch of a fresh Liu-128 result (n·3 doubles) and of an n-double result, on the page. */
   readonly touchLiuMs: number;
@@ -87,19 +87,19 @@ async function runPool(size: number, backup: { path: string; keys: number }): Pr
   const app = await openKeysPage(size, backup);
   try {
     const { page } = app;
-    // Warm-up: start the workers and compile SEAL before measuring.
-    await selfTest(page, LABELS.liu, 1000);
-    await selfTest(page, LABELS.ckks, 8);
-
     const liuT = await best(page, LABELS.liu, LIU_N);
     const fdT = await best(page, LABELS.fdhope, FDHOPE_N);
-    const ckT = await best(page, LABELS.ckks, CKKS_ROWS * CKKS_COLS);
-
-    await page.getByLabel('CKKS key label').fill('bench keygen');
-    const t0 = performance.now();
-    await page.getByRole('button', { name: 'Generate CKKS key set' }).click();
-    await page.getByText('Generated CKKS key set “bench keygen”.').waitFor({ timeout: 300_000 });
-    const keygenMs = performance.now() - t0;
+    let ckT: Timing | null = null;
+    let keygenMs = Number.NaN;
+    if (CKKS_ROWS > 0) {
+      await selfTest(page, LABELS.ckks, 8); // compile SEAL before measuring
+      ckT = await best(page, LABELS.ckks, CKKS_ROWS * CKKS_COLS);
+      await page.getByLabel('CKKS key label').fill('bench keygen');
+      const t0 = performance.now();
+      await page.getByRole('button', { name: 'Generate CKKS key set' }).click();
+      await page.getByText('Generated CKKS key set “bench keygen”.').waitFor({ timeout: 300_000 });
+      keygenMs = performance.now() - t0;
+    }
     const touchLiuMs = await firstTouchMs(page, liuT.count * 3);
     const touchFdMs = await firstTouchMs(page, fdT.count);
     return { size, liu: liuT, fd: fdT, ck: ckT, keygenMs, touchLiuMs, touchFdMs };
@@ -140,7 +140,7 @@ const mps = (r: number) => `${(r / 1e6).toFixed(1)} M/s`;
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'rory-bench-keys-'));
   try {
-    const backup = await makeBackup(dir);
+    const backup = await makeBackup(dir, { ckks: CKKS_ROWS > 0 });
     const rows: PoolResult[] = [];
     for (const size of POOLS) rows.push(await runPool(size, backup));
     const node = nodeFigures();
@@ -159,13 +159,16 @@ async function main(): Promise<void> {
       perRow(`Liu-128 decrypt, ${LIU_N.toLocaleString('en')} scalars`, (r) => rate(r.liu.count, r.liu.decryptMs), rate(LIU_N, node.liuDec), (r) => rate(r.liu.count, r.touchFdMs * (r.liu.count / r.fd.count))),
       perRow(`FDHOPE encrypt, ${FDHOPE_N.toLocaleString('en')} values`, (r) => rate(r.fd.count, r.fd.encryptMs), rate(FDHOPE_N, node.fd), (r) => rate(r.fd.count, r.touchFdMs)),
     ]);
-    console.table(
-      rows.flatMap((r) => [
-        { workers: r.size, operation: `CKKS N=8192 encrypt (${r.ck.count / CKKS_COLS} ciphertexts)`, result: `${(r.ck.encryptMs / (r.ck.count / CKKS_COLS)).toFixed(2)} ms/ciphertext` },
-        { workers: r.size, operation: `CKKS N=8192 decrypt (${r.ck.count / CKKS_COLS} ciphertexts)`, result: `${(r.ck.decryptMs / (r.ck.count / CKKS_COLS)).toFixed(2)} ms/ciphertext` },
-        { workers: r.size, operation: 'CKKS N=8192 key generation (incl. relin keys, store)', result: `${(r.keygenMs / 1000).toFixed(2)} s` },
-      ]),
-    );
+    const ckksRows = rows.filter((r): r is PoolResult & { ck: Timing } => r.ck !== null);
+    if (ckksRows.length > 0) {
+      console.table(
+        ckksRows.flatMap((r) => [
+          { workers: r.size, operation: `CKKS N=8192 encrypt (${r.ck.count / CKKS_COLS} ciphertexts)`, result: `${(r.ck.encryptMs / (r.ck.count / CKKS_COLS)).toFixed(2)} ms/ciphertext` },
+          { workers: r.size, operation: `CKKS N=8192 decrypt (${r.ck.count / CKKS_COLS} ciphertexts)`, result: `${(r.ck.decryptMs / (r.ck.count / CKKS_COLS)).toFixed(2)} ms/ciphertext` },
+          { workers: r.size, operation: 'CKKS N=8192 key generation (incl. relin keys, store)', result: `${(r.keygenMs / 1000).toFixed(2)} s` },
+        ]),
+      );
+    }
     console.log(
       '"first touch of the result": allocating and filling a fresh result array of that size on the page, per pool size; ' +
         'an engine that returns a new array cannot be faster than this (page faults; docs/perf-crypto-browser.md).',

@@ -18,7 +18,8 @@ import { ckksKeyParams, createMemoryKeyStore, exportBackup } from '@/lib/keystor
 import { startStaticServer } from '@/server/static';
 import { CHROMIUM_FLAGS } from '../../tests/e2e/harness';
 
-export const OUT = join(process.cwd(), 'out');
+/** The built export to serve: out/, or RORY_OUT (e.g. to compare two builds side by side). */
+export const OUT = process.env.RORY_OUT ?? join(process.cwd(), 'out');
 const PASS = 'benchmark passphrase, not secret';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
