@@ -14,7 +14,8 @@
  * For comparison it also prints, per pool size, the cost of first touching a fresh result array of
  * the same size on the page (the floor for any engine that returns a new Float64Array: page faults,
  * see docs/perf-crypto-browser.md), and the same operations in Node on one thread (the pure
- * functions of bench/crypto-liu-fdhope.ts, writing into a fresh result each time as the engine does).
+ * functions of bench/crypto-liu-fdhope.ts), once into a fresh result each time as the engine
+ * returns one, once into a reused result as bench/crypto-liu-fdhope.ts measures.
  *
  * Needs a built export (`npm run build`) and Debian Chromium; same launch flags as the e2e harness.
  *   npx tsx bench/crypto-browser.ts [--workers 1,2] [--reps 3] [--liu 1000000] [--fdhope 1000000] [--ckks-rows 64 (0: no CKKS)]
@@ -108,8 +109,15 @@ async function runPool(size: number, backup: { path: string; keys: number }): Pr
   }
 }
 
-/** The same operations in Node on one thread, into a fresh result array each time (as the engine returns one). */
-function nodeFigures(): { liuEnc: number; liuDec: number; fd: number } {
+interface NodeRates {
+  /** Into a fresh result array each time, as the engine returns one (ms for the whole input). */
+  readonly fresh: { liuEnc: number; liuDec: number; fd: number };
+  /** Into one reused result array (bench/crypto-liu-fdhope.ts measures this way). */
+  readonly reused: { liuEnc: number; liuDec: number; fd: number };
+}
+
+/** The same operations in Node on one thread, with the pure functions of lib/crypto. */
+function nodeFigures(): NodeRates {
   const sk = liu.keygen(128);
   const values = fillUniform(secureRandomBytes, new Float64Array(LIU_N)).map((u) => (u * 2 - 1) * 1000);
   const fk = fdhope.keygen(values.map(Math.abs));
@@ -124,14 +132,21 @@ function nodeFigures(): { liuEnc: number; liuDec: number; fd: number } {
     }
     return t;
   };
-  let ct = new Float64Array(0);
-  const liuEnc = time(() => {
-    ct = new Float64Array(LIU_N * sk.m);
-    liu.encryptInto(sk, values, ct, secureRandomBytes);
-  });
-  const liuDec = time(() => liu.decryptInto(sk, ct, new Float64Array(LIU_N)));
-  const fd = time(() => fdhope.encryptInto(fk, fdValues, new Float64Array(FDHOPE_N), 0));
-  return { liuEnc, liuDec, fd };
+  const ct = new Float64Array(LIU_N * sk.m);
+  const back = new Float64Array(LIU_N);
+  const fdOut = new Float64Array(FDHOPE_N);
+  return {
+    fresh: {
+      liuEnc: time(() => liu.encryptInto(sk, values, new Float64Array(LIU_N * sk.m), secureRandomBytes)),
+      liuDec: time(() => liu.decryptInto(sk, ct, new Float64Array(LIU_N))),
+      fd: time(() => fdhope.encryptInto(fk, fdValues, new Float64Array(FDHOPE_N), 0)),
+    },
+    reused: {
+      liuEnc: time(() => liu.encryptInto(sk, values, ct, secureRandomBytes)),
+      liuDec: time(() => liu.decryptInto(sk, ct, back)),
+      fd: time(() => fdhope.encryptInto(fk, fdValues, fdOut, 0)),
+    },
+  };
 }
 
 const rate = (n: number, ms: number) => (n / ms) * 1000;
@@ -146,18 +161,18 @@ async function main(): Promise<void> {
     const node = nodeFigures();
     console.log(`\nCrypto in Chromium through the worker pool (keys page self-test, warm, best of ${REPS}), and Node on one thread\n`);
     const one = rows.find((r) => r.size === 1);
-    const perRow = (name: string, f: (r: PoolResult) => number, nodeRate: number | null, floor?: (r: PoolResult) => number) => {
+    const perRow = (name: string, f: (r: PoolResult) => number, nodeMs: (r: NodeRates['fresh']) => number, n: number, floor: (r: PoolResult) => number) => {
       const line: Record<string, string> = { operation: name };
       for (const r of rows) line[`${r.size} worker${r.size > 1 ? 's' : ''}`] = mps(f(r));
       for (const r of rows) if (one && r.size > 1) line[`${r.size}w / 1w`] = `${(f(r) / f(one)).toFixed(2)}×`;
-      if (floor) line['first touch of the result'] = rows.map((r) => mps(floor(r))).join(' / ');
-      line['Node, 1 thread'] = nodeRate === null ? '' : mps(nodeRate);
+      line['first touch of the result'] = rows.map((r) => mps(floor(r))).join(' / ');
+      line['Node: fresh / reused result'] = `${mps(rate(n, nodeMs(node.fresh)))} / ${mps(rate(n, nodeMs(node.reused)))}`;
       return line;
     };
     console.table([
-      perRow(`Liu-128 encrypt, ${LIU_N.toLocaleString('en')} scalars`, (r) => rate(r.liu.count, r.liu.encryptMs), rate(LIU_N, node.liuEnc), (r) => rate(r.liu.count, r.touchLiuMs)),
-      perRow(`Liu-128 decrypt, ${LIU_N.toLocaleString('en')} scalars`, (r) => rate(r.liu.count, r.liu.decryptMs), rate(LIU_N, node.liuDec), (r) => rate(r.liu.count, r.touchFdMs * (r.liu.count / r.fd.count))),
-      perRow(`FDHOPE encrypt, ${FDHOPE_N.toLocaleString('en')} values`, (r) => rate(r.fd.count, r.fd.encryptMs), rate(FDHOPE_N, node.fd), (r) => rate(r.fd.count, r.touchFdMs)),
+      perRow(`Liu-128 encrypt, ${LIU_N.toLocaleString('en')} scalars`, (r) => rate(r.liu.count, r.liu.encryptMs), (t) => t.liuEnc, LIU_N, (r) => rate(r.liu.count, r.touchLiuMs)),
+      perRow(`Liu-128 decrypt, ${LIU_N.toLocaleString('en')} scalars`, (r) => rate(r.liu.count, r.liu.decryptMs), (t) => t.liuDec, LIU_N, (r) => rate(r.liu.count, r.touchFdMs * (r.liu.count / r.fd.count))),
+      perRow(`FDHOPE encrypt, ${FDHOPE_N.toLocaleString('en')} values`, (r) => rate(r.fd.count, r.fd.encryptMs), (t) => t.fd, FDHOPE_N, (r) => rate(r.fd.count, r.touchFdMs)),
     ]);
     const ckksRows = rows.filter((r): r is PoolResult & { ck: Timing } => r.ck !== null);
     if (ckksRows.length > 0) {
