@@ -111,7 +111,8 @@ export class JobController {
       createdAt: t,
       updatedAt: t,
       status: 'draft',
-      storageId: matrixId(ds.name, id),
+      // Opaque: the dataset's name would otherwise appear in every object key and header.
+      storageId: matrixId('', id),
       round: 0,
       progress: {},
       events: [],
