@@ -163,7 +163,7 @@ export async function startNginx(opts: { root: string; services: Pick<Services, 
     encoding: 'utf8',
   });
   if (render.status !== 0) throw new Error(`nginx-render failed:\n${render.stdout}\n${render.stderr}`);
-  const nginx = start(NGINX, ['-c', join(confDir, 'nginx.conf'), '-g', 'daemon off;'], {});
+  const nginx = start(NGINX, ['-e', join(runDir, 'error.log'), '-c', join(confDir, 'nginx.conf'), '-g', 'daemon off;'], {});
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {

@@ -27,6 +27,8 @@ let page: Page;
 let dataDir: string;
 let profile: string;
 const violations: string[] = [];
+/** How many of nginx's logged CSP reports were already checked. */
+let reportsChecked = 0;
 /** Every URL the browser requested (pages, Web Workers), from the context's network events. */
 const requested: string[] = [];
 
@@ -58,7 +60,8 @@ beforeAll(async () => {
 afterEach(async () => {
   // Reports travel asynchronously: give them a moment, then fail on any (page events or nginx's log).
   await new Promise((r) => setTimeout(r, 300));
-  const reports = await nginx.cspReports();
+  const reports = (await nginx.cspReports()).slice(reportsChecked);
+  reportsChecked += reports.length;
   expect([...violations.splice(0), ...reports], 'Content-Security-Policy violations').toEqual([]);
 });
 
@@ -243,6 +246,23 @@ async function downloadResult(): Promise<{ labels: number[]; verification?: { ok
 const offOrigin = (from: number) => requested.slice(from).filter((u) => !u.startsWith(`${nginx.url}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
 
 describe('jobs through nginx', () => {
+  it('the violation detector works: a blocked connection shows as a page event and in nginx\'s report log', async () => {
+    await page.goto(`${nginx.url}/status/`);
+    await page.evaluate(() => fetch('https://rory-cloud.invalid/x').catch(() => undefined));
+    const deadline = Date.now() + 10_000;
+    let reports: unknown[] = [];
+    while (Date.now() < deadline) {
+      reports = (await nginx.cspReports()).slice(reportsChecked);
+      if (reports.length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(JSON.stringify(reports)).toContain('rory-cloud.invalid');
+    expect(JSON.stringify(reports)).toContain('connect-src');
+    expect(violations.join('\n')).toContain('connect-src blocked https://rory-cloud.invalid/x');
+    violations.splice(0);
+    reportsChecked += reports.length;
+  });
+
   it('the Status page shows the proxied addresses, all reachable', async () => {
     await page.goto(`${nginx.url}/status/`);
     const manager = page.getByTestId('status-manager');
