@@ -28,7 +28,8 @@
  */
 import { z } from 'zod';
 import { AppError } from '@/lib/errors';
-import { DEFAULT_SETTINGS, SETTING_KEYS, parseEnvFile, settingsSchema, type SettingKey, type Settings } from '@/lib/config';
+import { DEFAULT_SETTINGS, SETTING_KEYS, parseEnvFile, parseRouterUrls, settingsSchema, type SettingKey, type Settings } from '@/lib/config';
+import { parseRouterListSafe } from '@/lib/storage/routers';
 import { acknowledgementKeys } from '@/lib/rory/algorithms/registry';
 import { ALGORITHMS, type Algorithm } from '@/lib/rory/protocol';
 
@@ -39,8 +40,19 @@ const port = (min: number) =>
     .min(min, { message: `must be at least ${min}` })
     .max(65535, { message: 'must be at most 65535' });
 
-/** lib/config's schema with the two port rules a Node service does not need (see the module doc). */
-export const headlessSettingsSchema = settingsSchema.extend({ NODE_PORT: port(0), RORY_MANAGER_PORT: port(1) });
+/**
+ * lib/config's fields with the two port rules a Node service does not need (see the module doc).
+ * lib's schema also has cross-field rules: the browser-blocked Manager port (not ours, as above)
+ * and MICTLANX_ROUTER_URLS naming only listed routers, which is repeated here.
+ */
+export const headlessSettingsSchema = z.object({ ...settingsSchema.shape, NODE_PORT: port(0), RORY_MANAGER_PORT: port(1) }).superRefine((s, ctx) => {
+  if (s.MICTLANX_ROUTER_URLS === '') return;
+  const listed = parseRouterListSafe(s.MICTLANX_ROUTERS);
+  const parsed = parseRouterUrls(s.MICTLANX_ROUTER_URLS);
+  const ids = new Set(listed.ok ? listed.routers.map((r) => r.id) : []);
+  const unknown = parsed.ok ? parsed.urls.filter((u) => !ids.has(u.id)).map((u) => u.id) : [];
+  if (unknown.length) ctx.addIssue({ code: 'custom', path: ['MICTLANX_ROUTER_URLS'], message: `not in the router list (MICTLANX_ROUTERS): ${unknown.join(', ')}` });
+});
 
 /** Variables only the headless Data Owner reads (module doc). */
 export const HEADLESS_VARIABLES = ['SERVER_IP_ADDR', 'RORY_ACKNOWLEDGE', 'RORY_KEYS_PASSPHRASE', 'RORY_KEYS_PASSPHRASE_FILE', 'RORY_KEEP_OBJECTS', 'TESTING', 'MICTLANX_URI'] as const;

@@ -6,9 +6,15 @@
  *
  * Precedence: built-in defaults < deployment `config.json` < settings the user saved.
  * Pure: no I/O here (see lib/settings-store.ts).
+ *
+ * Proxied deployments (issue 16, deploy/README.md): besides host:port, the Manager, the Workers
+ * and the routers can be addressed by base URL, absolute or a path on the app's own origin
+ * (`RORY_MANAGER_URL=/rory/manager`, `RORY_WORKER_URL_TEMPLATE=/rory/workers/{worker_id}/{worker_port}`,
+ * `MICTLANX_ROUTER_URLS=mictlanx-router-0=/mictlanx/mictlanx-router-0`). Empty = not set: the
+ * upstream variables (D6) apply as before. Paths resolve against the page's origin.
  */
 import { z } from 'zod';
-import { parseRouterList, parseRouterListSafe, routerUrl } from './storage/routers';
+import { parseRouterList, parseRouterListSafe, routerUrl, splitRouterList } from './storage/routers';
 
 /** How a variable is used in the browser, shown next to it in the UI. */
 export type Applicability = 'used' | 'replaced' | 'compat';
@@ -36,6 +42,65 @@ export const BROWSER_BLOCKED_PORTS: ReadonlySet<number> = new Set([
 ]);
 const BLOCKED_PORT_MESSAGE = 'browsers refuse to connect to this port (it is on the Fetch "bad ports" list, e.g. 6000 for X11); use another port or a proxy';
 
+const BASE_URL_HINT = 'must be a path on this site (e.g. /rory/manager) or an http(s) URL without query or fragment (e.g. https://rory.example/rory/manager)';
+const PATH = /^(\/[A-Za-z0-9._~%-]+)*\/?$/;
+
+/**
+ * Why `value` is not a usable base URL (a path starting with `/`, or an http(s) URL with no
+ * credentials, query or fragment, on a port browsers fetch), or null when it is.
+ */
+export function baseUrlProblem(value: string): string | null {
+  const v = value.trim();
+  if (v.startsWith('/')) return v.startsWith('//') || !PATH.test(v) || v.split('/').some((seg) => seg === '..' || seg === '.') ? BASE_URL_HINT : null;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return BASE_URL_HINT;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return BASE_URL_HINT;
+  if (u.username || u.password || u.search || u.hash || v.includes('?') || v.includes('#')) return BASE_URL_HINT;
+  if (!PATH.test(u.pathname)) return BASE_URL_HINT;
+  if (u.port && BROWSER_BLOCKED_PORTS.has(Number(u.port))) return BLOCKED_PORT_MESSAGE;
+  return null;
+}
+
+/** Why `template` is not a usable worker URL template, or null. */
+export function workerUrlTemplateProblem(template: string): string | null {
+  const t = template.trim();
+  if (!t.includes('{worker_id}')) return 'must contain {worker_id} (e.g. /rory/workers/{worker_id}/{worker_port})';
+  if (/\{(?!worker_id\}|worker_port\})/.test(t)) return 'the only placeholders are {worker_id} and {worker_port}';
+  // Check the URL with placeholders filled by values of the right shape.
+  const filled = t.replaceAll('{worker_id}', 'rory-worker-0').replaceAll('{worker_port}', '9000');
+  return baseUrlProblem(filled);
+}
+
+/** One `id=url` entry of MICTLANX_ROUTER_URLS. */
+export interface RouterUrlOverride {
+  readonly id: string;
+  readonly url: string;
+}
+
+/**
+ * Parses MICTLANX_ROUTER_URLS: `id=url` entries (spaces or commas between them) giving the base
+ * URL of routers listed in MICTLANX_ROUTERS. The router list itself is parsed only by
+ * lib/storage/routers.ts; this only maps its ids to URLs.
+ */
+export function parseRouterUrls(text: string): { ok: true; urls: RouterUrlOverride[] } | { ok: false; reason: string } {
+  const urls: RouterUrlOverride[] = [];
+  for (const entry of splitRouterList(text)) {
+    const eq = entry.indexOf('=');
+    const id = eq > 0 ? entry.slice(0, eq) : '';
+    const url = eq > 0 ? entry.slice(eq + 1).replace(/\/+$/, '') : '';
+    if (!id || !url) return { ok: false, reason: `each entry must be router-id=url (e.g. mictlanx-router-0=/mictlanx/mictlanx-router-0); ${JSON.stringify(entry.slice(0, 80))} is not` };
+    const problem = baseUrlProblem(url);
+    if (problem) return { ok: false, reason: `the URL of ${id} ${problem}` };
+    if (urls.some((u) => u.id === id)) return { ok: false, reason: `router ${id} is listed twice` };
+    urls.push({ id, url });
+  }
+  return { ok: true, urls };
+}
+
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9a-fA-F:]+\]$/;
 const MICTLANX_ID = /^[a-zA-Z0-9]+([a-zA-Z0-9]|[-_](?=[a-zA-Z0-9]))*$/;
 
@@ -58,7 +123,27 @@ export const settingsSchema = z.object({
   NODE_IP_ADDR: z.string().trim().regex(HOST, { message: 'must be a host name or IP address' }),
   NODE_PORT: int(1, 65535, 'Port'),
   RORY_MANAGER_IP_ADDR: z.string().trim().regex(HOST, { message: 'must be a host name or IP address (no scheme, no port)' }),
-  RORY_MANAGER_PORT: int(1, 65535, 'Port').refine((p) => !BROWSER_BLOCKED_PORTS.has(p), { message: BLOCKED_PORT_MESSAGE }),
+  // Browser-blocked ports are refused below unless RORY_MANAGER_URL is set (then the browser
+  // never connects to this port: a proxy does, e.g. to upstream's 6000).
+  RORY_MANAGER_PORT: int(1, 65535, 'Port'),
+  RORY_MANAGER_URL: z
+    .string()
+    .trim()
+    .max(500, { message: 'Manager URL is too long' })
+    .superRefine((v, ctx) => {
+      const problem = v === '' ? null : baseUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .transform((v) => v.replace(/\/+$/, '')),
+  RORY_WORKER_URL_TEMPLATE: z
+    .string()
+    .trim()
+    .max(500, { message: 'Worker URL template is too long' })
+    .superRefine((v, ctx) => {
+      const problem = v === '' ? null : workerUrlTemplateProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .transform((v) => v.replace(/\/+$/, '')),
   MAX_WORKERS: int(1, 16, 'Max workers'),
   MAX_ITERATIONS: int(1, 1000, 'Max iterations'),
   WORKER_TIMEOUT: int(1, 86400, 'Worker timeout'),
@@ -84,6 +169,14 @@ export const settingsSchema = z.object({
       if (!r.ok) ctx.addIssue({ code: 'custom', message: r.problem.reason });
       else if (r.routers.some((x) => BROWSER_BLOCKED_PORTS.has(x.port))) ctx.addIssue({ code: 'custom', message: `a router port: ${BLOCKED_PORT_MESSAGE}` });
     }),
+  MICTLANX_ROUTER_URLS: z
+    .string()
+    .trim()
+    .max(4000, { message: 'Router URLs are too long' })
+    .superRefine((v, ctx) => {
+      const r = parseRouterUrls(v);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.reason });
+    }),
   MICTLANX_BUCKET_ID: z.string().trim().regex(MICTLANX_ID, { message: 'must be letters and digits, optionally joined by single - or _' }),
   MICTLANX_TIMEOUT: int(1, 3600, 'MictlanX timeout'),
   MICTLANX_MAX_RETRIES: int(0, 100, 'MictlanX retries'),
@@ -93,6 +186,17 @@ export const settingsSchema = z.object({
   LOG_PATH: text('Log path'),
   KEYS_PATH: text('Keys path'),
   ENV_FILE_PATH: text('Env file path'),
+}).superRefine((s, ctx) => {
+  if (s.RORY_MANAGER_URL === '' && BROWSER_BLOCKED_PORTS.has(s.RORY_MANAGER_PORT)) {
+    ctx.addIssue({ code: 'custom', path: ['RORY_MANAGER_PORT'], message: `${BLOCKED_PORT_MESSAGE} (or set the Manager URL of a proxy)` });
+  }
+  if (s.MICTLANX_ROUTER_URLS !== '') {
+    const listed = parseRouterListSafe(s.MICTLANX_ROUTERS);
+    const parsed = parseRouterUrls(s.MICTLANX_ROUTER_URLS);
+    const ids = new Set(listed.ok ? listed.routers.map((r) => r.id) : []);
+    const unknown = parsed.ok ? parsed.urls.filter((u) => !ids.has(u.id)).map((u) => u.id) : [];
+    if (unknown.length) ctx.addIssue({ code: 'custom', path: ['MICTLANX_ROUTER_URLS'], message: `not in the router list (MICTLANX_ROUTERS): ${unknown.join(', ')}` });
+  }
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -108,6 +212,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   RORY_MANAGER_IP_ADDR: '127.0.0.1',
   // Upstream uses 6000, which browsers block (BROWSER_BLOCKED_PORTS); the local cloud uses 6001.
   RORY_MANAGER_PORT: 6001,
+  RORY_MANAGER_URL: '',
+  RORY_WORKER_URL_TEMPLATE: '',
   MAX_WORKERS: 2,
   MAX_ITERATIONS: 10,
   WORKER_TIMEOUT: 300,
@@ -122,6 +228,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   SECRET_KEY_FILENAME: 'secretkey',
   NUM_CHUNKS: 4,
   MICTLANX_ROUTERS: 'mictlanx-router-0:127.0.0.1:63666',
+  MICTLANX_ROUTER_URLS: '',
   MICTLANX_BUCKET_ID: 'rory',
   MICTLANX_TIMEOUT: 120,
   MICTLANX_MAX_RETRIES: 10,
@@ -139,6 +246,8 @@ export const SETTING_SPECS: readonly SettingSpec[] = Object.freeze([
   { key: 'NODE_PORT', label: 'Node port', group: 'Node', kind: 'int', applicability: 'replaced', help: 'Port of the upstream client service.', note: 'Replaced by the port the app is served on (npm start prints it). Kept for .client.env round trips.' },
   { key: 'RORY_MANAGER_IP_ADDR', label: 'Manager address', group: 'Rory', kind: 'string', applicability: 'used', help: 'Host of the Rory Manager (no scheme, no port).' },
   { key: 'RORY_MANAGER_PORT', label: 'Manager port', group: 'Rory', kind: 'int', applicability: 'used', help: 'Port of the Rory Manager.' },
+  { key: 'RORY_MANAGER_URL', label: 'Manager URL', group: 'Rory', kind: 'string', applicability: 'used', help: 'Base URL of the Manager behind a proxy, e.g. /rory/manager on this site (deploy/README.md). Empty: http://address:port above.' },
+  { key: 'RORY_WORKER_URL_TEMPLATE', label: 'Worker URL template', group: 'Rory', kind: 'string', applicability: 'used', help: 'How a worker the Manager hands out is reached, e.g. /rory/workers/{worker_id}/{worker_port}. Empty: the URL the Manager gives, else http://{worker_id}:{worker_port}.' },
   { key: 'MAX_WORKERS', label: 'Max workers', group: 'Rory', kind: 'int', applicability: 'used', help: 'Size of the Web Worker pool that encrypts and decrypts in this browser.' },
   { key: 'MAX_ITERATIONS', label: 'Max iterations', group: 'Rory', kind: 'int', applicability: 'used', help: 'Default cap on interactive rounds (sent as Max-Iterations).' },
   { key: 'WORKER_TIMEOUT', label: 'Worker timeout (s)', group: 'Rory', kind: 'int', applicability: 'used', help: 'How long to wait for one worker call before giving up.' },
@@ -153,6 +262,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = Object.freeze([
   { key: 'SECRET_KEY_FILENAME', label: 'Secret key file name', group: 'Keys', kind: 'string', applicability: 'used', help: 'File name expected when importing an upstream secret key. The secret key is never exported to workers (D4).' },
   { key: 'NUM_CHUNKS', label: 'Chunks per object', group: 'MictlanX', kind: 'int', applicability: 'used', help: 'How many row chunks each uploaded matrix is split into.' },
   { key: 'MICTLANX_ROUTERS', label: 'Routers', group: 'MictlanX', kind: 'string', applicability: 'used', help: 'MictlanX routers as id:host:port, separated by spaces or commas; later ones are fail-overs.' },
+  { key: 'MICTLANX_ROUTER_URLS', label: 'Router URLs', group: 'MictlanX', kind: 'string', applicability: 'used', help: 'Base URLs of routers behind a proxy, as router-id=url (e.g. mictlanx-router-0=/mictlanx/mictlanx-router-0). Routers not listed use host:port.' },
   { key: 'MICTLANX_BUCKET_ID', label: 'Bucket', group: 'MictlanX', kind: 'string', applicability: 'used', help: 'Bucket that holds every Rory object.' },
   { key: 'MICTLANX_TIMEOUT', label: 'Request timeout (s)', group: 'MictlanX', kind: 'int', applicability: 'used', help: 'Timeout of one storage request.' },
   { key: 'MICTLANX_MAX_RETRIES', label: 'Max retries', group: 'MictlanX', kind: 'int', applicability: 'used', help: 'Retries of a failed storage request, with exponential backoff.' },
@@ -282,17 +392,57 @@ export interface RouterEndpoint {
   readonly port: number;
   readonly protocol: 'http' | 'https';
   readonly baseUrl: string;
+  /** True when the base URL comes from MICTLANX_ROUTER_URLS (a proxy), not from host:port. */
+  readonly proxied: boolean;
 }
 
-export function managerUrl(s: Settings): string {
+/** The origin of the page running this code (browser), or undefined (Node). */
+function pageOrigin(): string | undefined {
+  const loc = (globalThis as { location?: { origin?: string } }).location;
+  return typeof loc?.origin === 'string' && loc.origin !== 'null' ? loc.origin : undefined;
+}
+
+/**
+ * A base URL setting made absolute: a path (`/rory/manager`) is resolved against `origin`
+ * (default: the page's own origin in a browser; without one the path is returned unchanged).
+ * No trailing slash.
+ */
+export function resolveBaseUrl(value: string, origin: string | undefined = pageOrigin()): string {
+  const v = value.trim().replace(/\/+$/, '');
+  if (!v.startsWith('/') || origin === undefined) return v;
+  return `${origin.replace(/\/+$/, '')}${v}`;
+}
+
+/** Base URL of the Manager: RORY_MANAGER_URL when set (resolved against `origin`), else http://address:port. */
+export function managerUrl(s: Settings, origin?: string): string {
+  if (s.RORY_MANAGER_URL) return resolveBaseUrl(s.RORY_MANAGER_URL, origin ?? pageOrigin());
   return `http://${s.RORY_MANAGER_IP_ADDR}:${s.RORY_MANAGER_PORT}`;
 }
 
 /**
+ * The worker URL template of the settings, resolved against `origin` (paths), or undefined
+ * when none is set (the Manager's `worker_url`, else `http://{worker_id}:{worker_port}`).
+ */
+export function workerUrlTemplate(s: Pick<Settings, 'RORY_WORKER_URL_TEMPLATE'>, origin?: string): string | undefined {
+  return s.RORY_WORKER_URL_TEMPLATE ? resolveBaseUrl(s.RORY_WORKER_URL_TEMPLATE, origin ?? pageOrigin()) : undefined;
+}
+
+/**
  * Router endpoints of MICTLANX_ROUTERS, parsed by lib/storage/routers.ts (the only parser of the
- * list). With https the port is dropped from `baseUrl`, as the Python client does.
+ * list). With https the port is dropped from `baseUrl`, as the Python client does. A router
+ * with an entry in MICTLANX_ROUTER_URLS gets that base URL instead (paths resolved against
+ * `origin`, default the page's).
  * @throws AppError CONFIG_INVALID naming the bad entry (settings that passed validation never throw)
  */
-export function routerEndpoints(s: Pick<Settings, 'MICTLANX_ROUTERS' | 'MICTLANX_PROTOCOL'>): RouterEndpoint[] {
-  return parseRouterList(s.MICTLANX_ROUTERS, s.MICTLANX_PROTOCOL).map((r) => ({ id: r.id, host: r.host, port: r.port, protocol: r.protocol, baseUrl: routerUrl(r) }));
+export function routerEndpoints(
+  s: Pick<Settings, 'MICTLANX_ROUTERS' | 'MICTLANX_PROTOCOL'> & Partial<Pick<Settings, 'MICTLANX_ROUTER_URLS'>>,
+  origin?: string,
+): RouterEndpoint[] {
+  const parsed = parseRouterUrls(s.MICTLANX_ROUTER_URLS ?? '');
+  const overrides = new Map(parsed.ok ? parsed.urls.map((u) => [u.id, u.url]) : []);
+  return parseRouterList(s.MICTLANX_ROUTERS, s.MICTLANX_PROTOCOL).map((r) => {
+    const url = overrides.get(r.id);
+    const baseUrl = url === undefined ? routerUrl(r) : resolveBaseUrl(url, origin ?? pageOrigin());
+    return { id: r.id, host: r.host, port: r.port, protocol: r.protocol, baseUrl, proxied: url !== undefined };
+  });
 }

@@ -1,5 +1,5 @@
 'use client';
-import { jobLeakageProfile } from '@/lib/rory/algorithms/registry';
+import { algorithmSpec, jobLeakageProfile } from '@/lib/rory/algorithms/registry';
 import type { JobAlgorithm } from '@/lib/jobs/types';
 
 const FORM_STYLE = {
@@ -29,6 +29,9 @@ export function LeakagePanel({ algorithm, storageId }: { algorithm: JobAlgorithm
           </li>
         ))}
       </ul>
+      <p className="mt-2 text-xs text-slate-700" data-testid="worker-learns">
+        <span className="font-medium">The worker learns:</span> {algorithmSpec(algorithm).workerLearns}
+      </p>
       {!profile.requiresAcknowledgement && <p className="mt-2 text-xs text-emerald-700">Only ciphertexts (and public keys) leave the browser; no acknowledgement is needed.</p>}
     </div>
   );

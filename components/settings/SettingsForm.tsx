@@ -193,7 +193,7 @@ function SettingField({
         </p>
       )}
       <p id={describedBy} className="mt-1 text-xs text-slate-500">
-        {spec.help} Default: <code>{defaultValue}</code>.{spec.note && <span className="block text-slate-600">{spec.note}</span>}
+        {spec.help} Default: <code>{defaultValue === '' ? '(empty)' : defaultValue}</code>.{spec.note && <span className="block text-slate-600">{spec.note}</span>}
       </p>
     </div>
   );

@@ -1,7 +1,13 @@
 'use client';
+/**
+ * Status page: the app's own self-check and the live health of the Rory Manager and of each
+ * MictlanX router, with the addresses in use. Behind a proxy (issue 16, deploy/README.md) each
+ * card says so and shows the upstream address the proxy forwards to; the Workers card shows how
+ * the workers the Manager hands out are reached.
+ */
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import { managerUrl, routerEndpoints, type RouterEndpoint } from '@/lib/config';
+import { managerUrl, routerEndpoints, workerUrlTemplate, type RouterEndpoint } from '@/lib/config';
 import { toAppError } from '@/lib/errors';
 import { selfCheck, type ProbeResult, type SelfCheck } from '@/lib/health';
 import { useManagerHealth, useRouterHealth } from '@/lib/queries/health';
@@ -32,11 +38,19 @@ export function StatusBoard() {
         )}
       </ServiceCard>
       <ServiceCard name="Rory Manager" address={managerUrl(s)} testId="status-manager">
+        {s.RORY_MANAGER_URL && <Via upstream={`${s.RORY_MANAGER_IP_ADDR}:${s.RORY_MANAGER_PORT}`} setting="RORY_MANAGER_URL" />}
         <ProbeView result={manager.data} loading={manager.isPending} />
       </ServiceCard>
       {routerEndpoints(s).map((r) => (
         <RouterCard key={r.id + r.baseUrl} router={r} />
       ))}
+      <ServiceCard name="Rory Workers" address={workerUrlTemplate(s) ?? 'the address the Manager hands out'} testId="status-workers">
+        <p className="text-xs text-slate-700">
+          {s.RORY_WORKER_URL_TEMPLATE
+            ? 'Each worker the Manager assigns is called at this address (RORY_WORKER_URL_TEMPLATE), with its id and port filled in; the proxy forwards to the worker on the deployment network.'
+            : 'Each worker is called at the worker_url the Manager answers with, or at http://{worker_id}:{worker_port} (upstream Managers answer with a Docker host name: put them behind a proxy, see deploy/README.md).'}
+        </p>
+      </ServiceCard>
       <p className="text-xs text-slate-500 md:col-span-2">
         Addresses come from <Link className="underline" href="/settings/">Settings</Link>.
       </p>
@@ -48,8 +62,18 @@ function RouterCard({ router }: { router: RouterEndpoint }) {
   const q = useRouterHealth(router.baseUrl);
   return (
     <ServiceCard name={`MictlanX router ${router.id}`} address={router.baseUrl} testId={`status-router-${router.id}`}>
+      {router.proxied && <Via upstream={`${router.host}:${router.port}`} setting="MICTLANX_ROUTER_URLS" />}
       <ProbeView result={q.data} loading={q.isPending} />
     </ServiceCard>
+  );
+}
+
+/** "Through the proxy" line of a service addressed by base URL. */
+function Via({ upstream, setting }: { upstream: string; setting: string }) {
+  return (
+    <p className="mb-2 text-xs text-slate-600" data-testid="via-proxy">
+      Through the deployment&apos;s proxy ({setting}); upstream address <span className="font-mono">{upstream}</span>.
+    </p>
   );
 }
 

@@ -98,7 +98,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         await runHeadlessJob(rt, {
           algorithm: spec.id,
           jobId,
-          storageId: matrixId(name, jobId),
+          storageId: matrixId('', jobId),
           datasetName: name,
           data,
           labels: spec.kind === 'classification' ? labels : undefined,

@@ -102,7 +102,7 @@ export async function runExperiment(rt: Runtime, plan: ExperimentPlan, out: stri
         const { outcome } = await runHeadlessJob(rt, {
           algorithm: c.algorithm,
           jobId,
-          storageId: matrixId(c.dataset.name, jobId),
+          storageId: matrixId('', jobId),
           datasetName: c.dataset.name,
           data: ds.data,
           labels: ds.labels,

@@ -5,7 +5,7 @@
  * memory), lib/'s MictlanX client, Manager client and worker clients — the same code the browser
  * runs (no second implementation), talking HTTP through node:http (`net/node-fetch.ts`).
  */
-import { managerUrl, routerEndpoints, type Settings } from '@/lib/config';
+import { managerUrl, routerEndpoints, workerUrlTemplate, type Settings } from '@/lib/config';
 import { createInProcessEngine, type InProcessEngine } from '@/lib/engine/in-process';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import type { ObjectStore } from '@/lib/storage/types';
@@ -33,7 +33,7 @@ export interface Runtime {
 
 export function objectStoreFor(s: Settings): MictlanxClient {
   return new MictlanxClient({
-    routers: routerEndpoints(s).map((r) => ({ id: r.id, host: r.host, port: r.port, protocol: r.protocol })),
+    routers: routerEndpoints(s).map((r) => ({ id: r.id, host: r.host, port: r.port, protocol: r.protocol, baseUrl: r.baseUrl })),
     bucket: s.MICTLANX_BUCKET_ID,
     timeoutMs: s.MICTLANX_TIMEOUT * 1000,
     maxRetries: s.MICTLANX_MAX_RETRIES,
@@ -64,6 +64,7 @@ export async function createRuntime(config: HeadlessConfig): Promise<Runtime> {
     store: objectStoreFor(s),
     manager: createManagerClient({
       baseUrl: managerUrl(s),
+      workerUrlTemplate: workerUrlTemplate(s),
       fetch: nodeFetch,
       ...(config.extras.testing ? { workerHostOverride: 'localhost' } : {}),
     }),

@@ -3,6 +3,11 @@
  * The only source of randomness in the app (D5): `crypto.getRandomValues`, injectable so
  * tests are deterministic. Every function that needs randomness takes a `RandomBytes`.
  * `seededRandomBytes` exists for tests and benchmarks only; it is never used for keys in the app.
+ *
+ * Throughput: getRandomValues is fast (GB/s in Chromium and Node) when it fills a buffer that is
+ * already in memory; the batch helpers here and in liu/, fdhope/ therefore draw into small reused
+ * scratch buffers instead of allocating one per call (docs/perf-crypto-browser.md). No DRBG is
+ * needed: measured, it would be slower than the platform CSPRNG.
  */
 
 /** Fills `out` with random bytes. */
@@ -18,17 +23,42 @@ export const secureRandomBytes: RandomBytes = (out) => {
 };
 
 /**
- * Fills `out` with uniforms in [0, 1) with 53 bits of precision each.
- * Draws random bytes in one batch (8 bytes per value).
+ * Uniforms per scratch batch: 8192 × 8 bytes = 64 KB, the largest single `getRandomValues`
+ * request. Batch loops elsewhere (Liu, FDHOPE) size their own scratch by this constant.
+ */
+export const UNIFORM_BATCH = 8192;
+
+/**
+ * The byte scratch `fillUniform` draws into, reused across calls. Fresh ArrayBuffer memory is
+ * expensive in browsers: Chromium hands every new buffer fresh pages, and first-touch page faults
+ * cost more than getRandomValues itself (docs/perf-crypto-browser.md: a fresh 768 KB buffer per
+ * call capped Liu at ~6 M/s in a worker; on a reused 64 KB buffer getRandomValues runs at GB/s).
+ * Taken while in use, so a re-entrant call (an `rb` that itself draws uniforms) gets its own.
+ */
+let spareBytes: Uint8Array | null = null;
+
+/**
+ * Fills `out` with uniforms in [0, 1) with 53 bits of precision each (8 bytes per value, the
+ * high 27 bits of the first 32-bit word and 26 of the second, in platform byte order as before). Bytes are drawn in 64 KB
+ * pieces into a reused scratch buffer, so the call allocates nothing; the byte stream consumed
+ * is the same as one `rb` call over `out.length · 8` bytes (pieces are multiples of 8 bytes).
  */
 export function fillUniform(rb: RandomBytes, out: Float64Array): Float64Array {
-  const bytes = new Uint8Array(out.length * 8);
-  rb(bytes);
-  const words = new Uint32Array(bytes.buffer);
-  for (let i = 0; i < out.length; i++) {
-    const hi = words[2 * i] >>> 5; // 27 bits
-    const lo = words[2 * i + 1] >>> 6; // 26 bits
-    out[i] = (hi * 67108864 + lo) / 9007199254740992;
+  const bytes = spareBytes ?? new Uint8Array(UNIFORM_BATCH * 8);
+  spareBytes = null;
+  try {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, UNIFORM_BATCH * 2);
+    for (let off = 0; off < out.length; off += UNIFORM_BATCH) {
+      const count = Math.min(UNIFORM_BATCH, out.length - off);
+      rb(count === UNIFORM_BATCH ? bytes : bytes.subarray(0, count * 8));
+      for (let i = 0; i < count; i++) {
+        const hi = words[2 * i] >>> 5; // 27 bits
+        const lo = words[2 * i + 1] >>> 6; // 26 bits
+        out[off + i] = (hi * 67108864 + lo) / 9007199254740992;
+      }
+    }
+  } finally {
+    spareBytes = bytes;
   }
   return out;
 }

@@ -11,7 +11,7 @@
  * Isomorphic: every dependency is injected, so tests run it in Node against the real local cloud.
  */
 import { AppError, toAppError } from '../errors';
-import { managerUrl, routerEndpoints, type Settings } from '../config';
+import { managerUrl, routerEndpoints, workerUrlTemplate, type Settings } from '../config';
 import { assertClusterable, type Dataset } from '../data/dataset';
 import { accuracy, confusionMatrix, externalMetrics, internalMetrics } from '../data/metrics';
 import { unscale } from '../data/scaling';
@@ -111,7 +111,8 @@ export class JobController {
       createdAt: t,
       updatedAt: t,
       status: 'draft',
-      storageId: matrixId(ds.name, id),
+      // Opaque: the dataset's name would otherwise appear in every object key and header.
+      storageId: matrixId('', id),
       round: 0,
       progress: {},
       events: [],
@@ -333,7 +334,7 @@ export class JobController {
   private context(job: JobRecord, settings: Settings, signal: AbortSignal, workerTimeoutMs: number): RunContext {
     return {
       store: this.store(settings),
-      manager: createManagerClient({ baseUrl: managerUrl(settings), fetch: this.deps.fetch }),
+      manager: createManagerClient({ baseUrl: managerUrl(settings), workerUrlTemplate: workerUrlTemplate(settings), fetch: this.deps.fetch }),
       workerFor: (a) => createWorkerClient({ baseUrl: a.url, timeoutMs: workerTimeoutMs, fetch: this.deps.fetch }),
       engine: this.deps.engine,
       approve: (req) => this.requestApproval(job.id, req),
@@ -467,7 +468,7 @@ export function isTerminal(s: JobStatus): boolean {
 
 function defaultObjectStore(s: Settings, fetchImpl?: typeof fetch): ObjectStore {
   return new MictlanxClient({
-    routers: routerEndpoints(s).map((r) => ({ id: r.id, host: r.host, port: r.port, protocol: r.protocol })),
+    routers: routerEndpoints(s).map((r) => ({ id: r.id, host: r.host, port: r.port, protocol: r.protocol, baseUrl: r.baseUrl })),
     bucket: s.MICTLANX_BUCKET_ID,
     timeoutMs: s.MICTLANX_TIMEOUT * 1000,
     maxRetries: s.MICTLANX_MAX_RETRIES,

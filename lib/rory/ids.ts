@@ -33,15 +33,16 @@ export function newJobId(rb: RandomBytes = secureRandomBytes): string {
   return `job${randomAlnum(12, rb)}`;
 }
 
-/** Keeps only letters and digits of a dataset name (at most 24 characters); `data` when nothing is left. */
+/** Keeps only letters and digits of a name (at most 24 characters); empty when nothing is left. */
 export function sanitizeName(name: string): string {
-  const clean = name.normalize('NFKD').replace(/[^A-Za-z0-9]/g, '').slice(0, 24);
-  return clean === '' ? 'data' : clean;
+  return name.normalize('NFKD').replace(/[^A-Za-z0-9]/g, '').slice(0, 24);
 }
 
 /**
- * The Plaintext-Matrix-Id `P` of a job: dataset name + job id, alphanumeric only.
- * `matrixId('iris.csv', 'job4k2x9q0ab7cd')` → `iriscsvjob4k2x9q0ab7cd`.
+ * The Plaintext-Matrix-Id `P` of a job: an optional prefix + the job id, alphanumeric only. The
+ * app passes no prefix (a dataset's name would reach every object key and header, issue #12);
+ * tests and benches may name their objects. `matrixId('iris.csv', 'job4k2x9q0ab7cd')` →
+ * `iriscsvjob4k2x9q0ab7cd`, `matrixId('', 'job4k2x9q0ab7cd')` → `job4k2x9q0ab7cd`.
  */
 export function matrixId(datasetName: string, jobId: string): string {
   if (!ALNUM.test(jobId)) throw new AppError('INVALID_KEY_ID', 'job id must be alphanumeric');

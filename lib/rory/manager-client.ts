@@ -6,9 +6,11 @@
  * `Get-Worker-Start-Time` header (upstream crashes on it, §12.11).
  *
  * Worker addresses: upstream answers a Docker host name (`rory-worker-0`); the local manager
- * adds `worker_url`. The URL used is, in order: `resolveWorkerUrl(...)` if given, `worker_url`,
- * then `http://{workerHostOverride ?? worker_id}:{worker_port}` (the override plays the role of
- * the Python client's TESTING mode, which replaces the id by `localhost`).
+ * adds `worker_url`. The URL used is, in order: `resolveWorkerUrl(...)` if given, then
+ * `workerUrlTemplate` with `{worker_id}` and `{worker_port}` filled in (a proxied deployment,
+ * e.g. `https://app.example/rory/workers/{worker_id}/{worker_port}`: deploy/README.md), then
+ * `worker_url`, then `http://{workerHostOverride ?? worker_id}:{worker_port}` (the override
+ * plays the role of the Python client's TESTING mode, which replaces the id by `localhost`).
  *
  * Errors: NO_WORKERS (503, or upstream's 500 SERVER_ERROR), MANAGER_UNREACHABLE (network,
  * timeout, other statuses), PROTOCOL_VIOLATION (unparsable answer), ABORTED.
@@ -44,6 +46,8 @@ export interface ManagerClientOptions {
   /** Per-request timeout (default 30 s; upstream has none). */
   readonly timeoutMs?: number;
   readonly workerHostOverride?: string;
+  /** e.g. `https://app.example/rory/workers/{worker_id}/{worker_port}` (settings RORY_WORKER_URL_TEMPLATE). */
+  readonly workerUrlTemplate?: string;
   readonly resolveWorkerUrl?: (a: { workerId: string; workerPort: number; workerUrl?: string }) => string;
 }
 
@@ -71,6 +75,16 @@ const aborted = () => new AppError('ABORTED', 'manager request aborted', { userM
 
 function trimSlash(u: string): string {
   return u.replace(/\/+$/, '');
+}
+
+/**
+ * The URL of a worker under a template: `{worker_id}` and `{worker_port}` replaced by the
+ * Manager's answer (already checked to be a host name and a port, so nothing else can be
+ * injected into the URL).
+ * @example fillWorkerUrlTemplate('/rory/workers/{worker_id}/{worker_port}', 'rory-worker-0', 9000) // '/rory/workers/rory-worker-0/9000'
+ */
+export function fillWorkerUrlTemplate(template: string, workerId: string, workerPort: number): string {
+  return template.replaceAll('{worker_id}', encodeURIComponent(workerId)).replaceAll('{worker_port}', String(workerPort));
 }
 
 export function createManagerClient(opts: ManagerClientOptions): ManagerClient {
@@ -139,6 +153,7 @@ export function createManagerClient(opts: ManagerClientOptions): ManagerClient {
       const workerUrl = body.worker_url !== undefined && /^https?:\/\/[^\s/]+$/.test(body.worker_url) ? body.worker_url : undefined;
       let url: string;
       if (opts.resolveWorkerUrl) url = opts.resolveWorkerUrl({ workerId, workerPort, workerUrl });
+      else if (opts.workerUrlTemplate) url = fillWorkerUrlTemplate(opts.workerUrlTemplate, workerId, workerPort);
       else if (workerUrl && opts.workerHostOverride === undefined) url = workerUrl;
       else url = `http://${opts.workerHostOverride ?? workerId}:${workerPort}`;
       return {

@@ -30,6 +30,18 @@ describe('headless configuration', () => {
     expect(c.extras).toMatchObject({ testing: true, keepObjects: true });
   });
 
+  it('accepts the proxied-deployment settings (absolute URLs), and refuses router URLs for routers not listed', () => {
+    const proxied = {
+      RORY_MANAGER_URL: 'https://rory.example.org/manager/',
+      RORY_WORKER_URL_TEMPLATE: 'https://rory.example.org/workers/{worker_id}/{worker_port}',
+      MICTLANX_ROUTERS: 'mictlanx-router-0:10.0.0.5:60666',
+      MICTLANX_ROUTER_URLS: 'mictlanx-router-0=https://rory.example.org/mictlanx/mictlanx-router-0',
+    };
+    const c = loadHeadlessConfig(proxied, none);
+    expect(c.settings).toMatchObject({ RORY_MANAGER_URL: 'https://rory.example.org/manager', MICTLANX_ROUTER_URLS: proxied.MICTLANX_ROUTER_URLS });
+    expectAppError(() => loadHeadlessConfig({ ...proxied, MICTLANX_ROUTER_URLS: 'mictlanx-router-9=https://rory.example.org/m9' }, none), 'CONFIG_INVALID', 'MICTLANX_ROUTER_URLS: not in the router list (MICTLANX_ROUTERS): mictlanx-router-9');
+  });
+
   it('loads ENV_FILE_PATH only when RORY_DEBUG is on, and the environment wins over the file', () => {
     const text = 'NUM_CHUNKS=6\nMAX_ITERATIONS=7\n# comment\nMICTLANX_URI=mictlanx://r0@10.0.0.5:63666?api_version=4&protocol=http\nTESTING=1\nMICTLANX_PEERS=x\n';
     const read = files({ '/etc/rory/.client.env': text });

@@ -39,6 +39,7 @@ describe('the algorithm registry', () => {
       const spec = REGISTRY[id];
       expect(spec.title.length).toBeGreaterThan(3);
       expect(spec.summary.length).toBeGreaterThan(20);
+      expect(spec.workerLearns.length).toBeGreaterThan(20);
       const profile = jobLeakageProfile(id);
       expect(profile.items.length).toBeGreaterThan(0);
       // Plaintext items need an acknowledgement, ciphertexts do not (D3).

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@/lib/errors';
-import { createManagerClient } from '@/lib/rory/manager-client';
+import { createManagerClient, fillWorkerUrlTemplate } from '@/lib/rory/manager-client';
 import { createWorkerClient } from '@/lib/rory/worker-client';
 import { parseDbskmeansStep2Reply, parseSkmeansStep2Reply, parseStep1Reply } from '@/lib/rory/algorithms/interactive-kmeans/replies';
 
@@ -48,6 +48,22 @@ describe('manager client', () => {
     expect((await createManagerClient({ baseUrl: 'http://m', fetch: f, workerHostOverride: 'localhost' }).getWorker('DBSKMEANS')).url).toBe(
       'http://localhost:9000',
     );
+  });
+
+  it('fills a worker URL template (proxied deployment) in preference to worker_url and the override', async () => {
+    const body = JSON.stringify({ worker_id: 'rory-worker-3', worker_port: 9003, service_time: 0, worker_url: 'http://10.0.0.9:9003' });
+    const f = fakeFetch(async () => new Response(body));
+    const m = createManagerClient({ baseUrl: 'https://app.example/rory/manager', fetch: f, workerHostOverride: 'localhost', workerUrlTemplate: 'https://app.example/rory/workers/{worker_id}/{worker_port}/' });
+    expect((await m.getWorker('DBSNNC')).url).toBe('https://app.example/rory/workers/rory-worker-3/9003');
+    expect(fillWorkerUrlTemplate('http://{worker_id}:{worker_port}', 'a1b2c3d4e5f6', 9000)).toBe('http://a1b2c3d4e5f6:9000');
+  });
+
+  it('a Manager cannot steer a templated worker URL elsewhere: ids that are not host names are refused', async () => {
+    for (const worker_id of ['evil.example/x', '../manager', 'a b', 'x@evil.example', '']) {
+      const f = fakeFetch(async () => new Response(JSON.stringify({ worker_id, worker_port: 9000, service_time: 0 })));
+      const m = createManagerClient({ baseUrl: 'http://m', fetch: f, workerUrlTemplate: 'https://app.example/rory/workers/{worker_id}/{worker_port}' });
+      expect((await codeOf(m.getWorker('DBSNNC'))).code, worker_id).toBe('PROTOCOL_VIOLATION');
+    }
   });
 
   it('maps 503 and upstream 500 SERVER_ERROR to NO_WORKERS, without retrying', async () => {

@@ -78,7 +78,8 @@ describe('lib/config and the client use the same parser', () => {
         const text = entries.map((e) => `${e.id}:${e.host}:${e.port}`).join(sep);
         const fromConfig = routerEndpoints({ MICTLANX_ROUTERS: text, MICTLANX_PROTOCOL: protocol });
         const fromClient = MictlanxClient.parseRouters(text, protocol);
-        expect(fromConfig.map(({ baseUrl: _b, ...r }) => r)).toEqual(fromClient);
+        expect(fromConfig.map(({ baseUrl: _b, proxied: _p, ...r }) => r)).toEqual(fromClient);
+        expect(fromConfig.every((r) => !r.proxied)).toBe(true);
         expect(fromConfig.map((r) => r.baseUrl)).toEqual(fromClient.map(MictlanxClient.routerUrl));
         expect(fromClient).toEqual(entries.map((e) => ({ ...e, protocol })));
       }),

@@ -8,11 +8,15 @@
  * evaluated in this order, so sens = 0 ciphertexts are bitwise those of Rory's core.
  */
 import { AppError } from '../../errors';
-import { fillUniform, secureRandomBytes, type RandomBytes } from '../random';
+import { UNIFORM_BATCH, fillUniform, secureRandomBytes, type RandomBytes } from '../random';
 import { compileKey, type CompiledFdhopeKey, type FdhopeKey } from './key';
 
-/** Values encrypted per `fillUniform` call (bounds scratch memory when sens > 0). */
-const BATCH_VALUES = 65536;
+/**
+ * Noise scratch for sens > 0 (8192 uniforms, 64 KB), reused across calls: fresh buffers cost page
+ * faults that outweigh the arithmetic in browsers (docs/perf-crypto-browser.md). Taken while in
+ * use, so a re-entrant call allocates its own.
+ */
+let spareU: Float64Array | null = null;
 
 /** Index of the first range with `lo ≤ a < hi` (last range: `lo ≤ a`), else 0. `a` = |p|. */
 export function rangeOf(c: CompiledFdhopeKey, a: number): number {
@@ -80,24 +84,38 @@ export function encryptInto(key: FdhopeKey, src: Float64Array, out: Float64Array
   if (typeof rb !== 'function') throw new AppError('INVALID_ARGUMENT', 'rb must be a RandomBytes function');
   const n = src.length;
   for (let j = 0; j < n; j++) if (!(Math.abs(src[j]) <= Number.MAX_VALUE)) throw valueError('src', j);
+  if (sens === 0) {
+    encryptRange(c, src, out, 0, n, 0, null);
+    return;
+  }
+  const u = spareU ?? new Float64Array(UNIFORM_BATCH);
+  spareU = null;
+  try {
+    for (let start = 0; start < n; start += UNIFORM_BATCH) {
+      const end = Math.min(n, start + UNIFORM_BATCH);
+      fillUniform(rb, u.subarray(0, end - start));
+      encryptRange(c, src, out, start, end, sens, u);
+    }
+  } finally {
+    spareU = u;
+  }
+}
+
+/** `out[j] = Enc(src[j])` for j in [start, end), noise `sens·scale·u[j − start]` when `u` is given. */
+function encryptRange(c: CompiledFdhopeKey, src: Float64Array, out: Float64Array, start: number, end: number, sens: number, u: Float64Array | null): void {
   const { n: nr, lo, hi, clo, scale } = c;
   const last = nr - 1;
   const loLast = lo[last];
-  const u = sens > 0 ? new Float64Array(Math.min(n, BATCH_VALUES)) : null;
-  for (let start = 0; start < n; start += BATCH_VALUES) {
-    const end = Math.min(n, start + BATCH_VALUES);
-    if (u) fillUniform(rb, end - start === u.length ? u : u.subarray(0, end - start));
-    for (let j = start; j < end; j++) {
-      const p = src[j];
-      const a = Math.abs(p);
-      // Inlined rangeOf: first range with lo ≤ a < hi, the last one open-ended, else RANGE_0.
-      let i = 0;
-      while (i < last && !(lo[i] <= a && a < hi[i])) i++;
-      if (i === last && !(loLast <= a)) i = 0;
-      const sc = scale[i];
-      let e = clo[i] + sc * (a - lo[i]);
-      if (u) e = e + sens * sc * u[j - start];
-      out[j] = p < 0 ? -e : e;
-    }
+  for (let j = start; j < end; j++) {
+    const p = src[j];
+    const a = Math.abs(p);
+    // Inlined rangeOf: first range with lo ≤ a < hi, the last one open-ended, else RANGE_0.
+    let i = 0;
+    while (i < last && !(lo[i] <= a && a < hi[i])) i++;
+    if (i === last && !(loLast <= a)) i = 0;
+    const sc = scale[i];
+    let e = clo[i] + sc * (a - lo[i]);
+    if (u) e = e + sens * sc * u[j - start];
+    out[j] = p < 0 ? -e : e;
   }
 }

@@ -12,7 +12,7 @@
  */
 import { AppError } from '../../errors';
 import { matrix, size, type LiuCipherTensor, type Matrix } from '../../data/matrix';
-import { fillUniform, secureRandomBytes, type RandomBytes } from '../random';
+import { UNIFORM_BATCH, fillUniform, secureRandomBytes, type RandomBytes } from '../random';
 import { compileKey, type CompiledLiuKey, type LiuSecretKey } from './key';
 import { pythonRound, roundingDecimals, type LiuRoundOptions } from './round';
 
@@ -22,8 +22,12 @@ import { pythonRound, roundingDecimals, type LiuRoundOptions } from './round';
  */
 export const LIU_MAX_ABS_PLAINTEXT = 1e100;
 
-/** Scalars encrypted per `fillUniform` call in the batch path (bounds the scratch memory). */
-const BATCH_SCALARS = 32768;
+/**
+ * Uniform scratch of the batch path (64 KB), reused across calls: a fresh buffer per call costs
+ * page faults that dominate the arithmetic in browsers (docs/perf-crypto-browser.md). Taken while
+ * in use, so a re-entrant call (from inside `rb`) allocates its own.
+ */
+let spareR: Float64Array | null = null;
 
 function magnitudeError(name: string, index?: number): AppError {
   const where = index === undefined ? '' : ` at index ${index}`;
@@ -100,8 +104,8 @@ export function encrypt(key: LiuSecretKey, v: number, rb: RandomBytes = secureRa
 }
 
 /**
- * Batch encryption: `out[j·m .. j·m+m) = Enc(values[j])`. Randomness is drawn in large batches
- * (one `fillUniform` call per 32 768 scalars), with no per-scalar allocation. With a seeded
+ * Batch encryption: `out[j·m .. j·m+m) = Enc(values[j])`. Randomness is drawn in batches of
+ * 8192 uniforms into a reused 64 KB scratch (no allocation per call or per scalar). With a seeded
  * stream the result equals calling `encrypt` on each value in order.
  *
  * @throws AppError INVALID_KEY, INVALID_ARGUMENT, SHAPE_MISMATCH (out), DATA_MAGNITUDE (values)
@@ -125,11 +129,23 @@ export function encryptInto(
   const n = values.length;
   // Check every value before writing anything, so a bad input leaves `out` untouched.
   for (let j = 0; j < n; j++) if (!(Math.abs(values[j]) <= LIU_MAX_ABS_PLAINTEXT)) throw magnitudeError('values', j);
-  const R = new Float64Array(Math.min(n, BATCH_SCALARS) * m);
-  const { k, s, kt, K } = c;
-  for (let start = 0; start < n; start += BATCH_SCALARS) {
-    const count = Math.min(BATCH_SCALARS, n - start);
-    fillUniform(rb, count * m === R.length ? R : R.subarray(0, count * m));
+  // Scalars per batch: as many whole ciphertexts' worth of uniforms as fit in the scratch.
+  const batch = Math.floor(UNIFORM_BATCH / m);
+  const R = spareR ?? new Float64Array(UNIFORM_BATCH);
+  spareR = null;
+  try {
+    encryptBatches(c, values, out, rb, d, R, batch);
+  } finally {
+    spareR = R;
+  }
+}
+
+function encryptBatches(c: CompiledLiuKey, values: Float64Array, out: Float64Array, rb: RandomBytes, d: number, R: Float64Array, batch: number): void {
+  const { m, k, s, kt, K } = c;
+  const n = values.length;
+  for (let start = 0; start < n; start += batch) {
+    const count = Math.min(batch, n - start);
+    fillUniform(rb, R.subarray(0, count * m));
     if (m === 3 && d < 0) {
       // Hot path for the default level; same expressions as encryptAt with m = 3.
       const k0 = k[0], k1 = k[1], s0 = s[0], s1 = s[1], kt0 = kt[0], kt1 = kt[1];

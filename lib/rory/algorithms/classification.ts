@@ -85,6 +85,7 @@ export function classificationSpec(s: {
   readonly id: 'KNN_PREDICT' | 'SKNN_PREDICT' | 'SKNN_PQC_PREDICT';
   readonly title: string;
   readonly summary: string;
+  readonly workerLearns: string;
   readonly needs: AlgorithmNeeds;
   readonly train: readonly LeakItem[];
   readonly predict: readonly LeakItem[];
@@ -100,6 +101,7 @@ export function classificationSpec(s: {
     kind: 'classification',
     title: s.title,
     summary: s.summary,
+    workerLearns: s.workerLearns,
     needs: s.needs,
     leakage: [...s.train, ...s.predict],
     phases: { [s.trainWire]: s.train, [s.id]: s.predict },

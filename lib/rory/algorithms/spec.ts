@@ -97,6 +97,8 @@ export interface AlgorithmSpec {
   readonly title: string;
   /** One paragraph for the jobs form: what it does, how exact it is, what it leaks. */
   readonly summary: string;
+  /** Plain words: what the worker (and storage) learns from an honest run, and what a lying worker can still do. */
+  readonly workerLearns: string;
   /** Shown first and selected by default in the jobs form (D7). */
   readonly recommended?: boolean;
   readonly needs: AlgorithmNeeds;

@@ -10,6 +10,7 @@ export const dbsnncPqc = dbsnncFamilySpec({
   id: 'DBSNNC_PQC',
   title: 'DBSNNC-PQC (CKKS dataset, FDHOPE distances)',
   summary: 'DBSNNC with the dataset CKKS-encrypted instead of Liu: only ciphertexts leave the browser, one call, no decryption.',
+  workerLearns: 'The order of all pairwise distances (FDHOPE) and the resulting clusters. Nothing is decrypted.',
   needs: { liu: false, fdhope: true, ckks: { relin: false } },
   leakage: DBSNNC_PQC_LEAKAGE,
 });

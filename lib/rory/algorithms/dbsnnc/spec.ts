@@ -10,6 +10,7 @@ export function dbsnncFamilySpec(s: {
   readonly id: 'DBSNNC' | 'DBSNNC_PQC';
   readonly title: string;
   readonly summary: string;
+  readonly workerLearns: string;
   readonly needs: AlgorithmNeeds;
   readonly leakage: readonly LeakItem[];
 }): AlgorithmSpec {

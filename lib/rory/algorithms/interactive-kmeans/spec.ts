@@ -13,6 +13,7 @@ export function kmeansFamilySpec(s: {
   readonly id: KmeansAlgorithm;
   readonly title: string;
   readonly summary: string;
+  readonly workerLearns: string;
   readonly needs: AlgorithmNeeds;
   readonly leakage: readonly LeakItem[];
 }): AlgorithmSpec {

@@ -15,6 +15,7 @@ export const kmeans: AlgorithmSpec = Object.freeze({
   kind: 'clustering',
   title: 'KMeans (plaintext baseline)',
   summary: 'Plain k-means on your unencrypted dataset, for comparison: needs your acknowledgement.',
+  workerLearns: 'Everything: your whole dataset, unencrypted.',
   needs: { liu: false, fdhope: false, ckks: false },
   leakage: KMEANS_LEAKAGE,
   fields: ['k', 'maxIterations'],

@@ -11,6 +11,7 @@ export const knn = classificationSpec({
   id: 'KNN_PREDICT',
   title: 'KNN classification (plaintext baseline)',
   summary: 'The same 1-NN classification on unencrypted training and test sets: needs your acknowledgement.',
+  workerLearns: 'Everything: your training records, their labels and the records to classify, unencrypted.',
   needs: { liu: false, fdhope: false, ckks: false },
   train: KNN_TRAIN_LEAKAGE,
   predict: KNN_PREDICT_LEAKAGE,

@@ -15,6 +15,7 @@ export const nnc: AlgorithmSpec = Object.freeze({
   kind: 'clustering',
   title: 'NNC (plaintext baseline)',
   summary: 'The same clustering on your plaintext dataset and distance matrix: needs your acknowledgement.',
+  workerLearns: 'Everything: your dataset, its distance matrix and the threshold, unencrypted.',
   needs: { liu: false, fdhope: false, ckks: false },
   leakage: NNC_LEAKAGE,
   fields: ['threshold'],

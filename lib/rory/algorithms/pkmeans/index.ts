@@ -22,6 +22,7 @@ export const pkmeans: AlgorithmSpec = Object.freeze({
   summary:
     'Exact k-means (the same labels as plain Lloyd k-means) on encrypted data: the worker computes every mean and distance on CKKS ciphertexts and learns only the number of records, attributes, clusters and rounds. Nothing to acknowledge; linear in the number of records.',
   recommended: true,
+  workerLearns: 'Only the number of records, attributes and clusters, and the number of rounds (plus timing and sizes). Not your records, the labels, the cluster sizes, the centroids or the distances. A lying worker can only make the job stop.',
   needs: {
     liu: false,
     fdhope: false,

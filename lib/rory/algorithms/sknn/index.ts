@@ -11,6 +11,7 @@ export const sknn = classificationSpec({
   id: 'SKNN_PREDICT',
   title: 'SKNN classification (Liu, 1-NN)',
   summary: 'Classifies a test set by its nearest training record on Liu ciphertexts. Uploads the training labels and the nearest-record indices in plaintext: needs your acknowledgement.',
+  workerLearns: 'The training labels and, for each record to classify, its nearest training record; the Liu ciphertexts reveal the order and ratios of values. A lying worker cannot obtain any decryption (D8: its distances are checked before decrypting).',
   needs: { liu: true, fdhope: false, ckks: false },
   train: SKNN_TRAIN_LEAKAGE,
   predict: SKNN_PREDICT_LEAKAGE,
