@@ -160,7 +160,7 @@ async function main(opts: { runs: number; big: boolean; maxIterations: number })
     console.log(line(header));
     for (const row of rows) console.log(line(row));
     console.log(
-      'crypto = CKKS encryption of records and masks + decryption of distances; worker = per round the slowest worker’s step 1 + step 2 (HTTP wall time, includes its storage I/O); transfer = client puts/gets; verify = D8 check of every distance; MB up includes the CKKS public keys on the first job of the key set. UDM-PQC MB: plaintext size of the n²·a matrix DBSKMeans-PQC must upload (its ciphertexts are larger).',
+      'crypto = CKKS encryption of records and masks + decryption of distances; worker = per round the slowest worker’s step 1 + step 2 (HTTP wall time, includes its storage I/O); transfer = client puts/gets; verify = D8 check of every distance; MB up: records and masks (the CKKS public keys, uploaded once per key set, are not counted). UDM-PQC MB: plaintext size of the n²·a matrix DBSKMeans-PQC must upload (its ciphertexts are larger).',
     );
   } finally {
     engine.dispose();

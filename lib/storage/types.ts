@@ -34,6 +34,13 @@ export interface NdArray<D extends Dtype = Dtype> {
   readonly data: TypedArrayFor<D>;
 }
 
+/** A float64 ndarray produced in row ranges on demand, the same values every time (see lib/storage/streamed.ts). */
+export interface NdarraySource {
+  readonly shape: readonly number[];
+  /** Rows [from, to) (each shape[1]·shape[2]… values), freshly produced. */
+  rows(from: number, to: number, signal?: AbortSignal): Promise<Float64Array>;
+}
+
 /** Progress of a multi-chunk transfer. */
 export interface TransferProgress {
   readonly ballId: string;
@@ -96,6 +103,11 @@ export interface ObjectStore {
   /** E1 chunked ndarray (spec/protocol.md §7.1). */
   putNdarray(ballId: string, arr: NdArray, opts?: PutOptions): Promise<void>;
   getNdarray(ballId: string, opts?: GetOptions): Promise<NdArray>;
+  /**
+   * E1 too, produced in row ranges and sent chunk by chunk (never whole in memory); the source is
+   * read twice. Optional: `putNdarrayFrom` (lib/storage/streamed.ts) falls back to `putNdarray`.
+   */
+  putNdarrayStream?(ballId: string, source: NdarraySource, opts?: PutOptions): Promise<void>;
   /** E2 byte blob, 128 000-byte pieces, full shape on every chunk (§7.2). */
   putBlob(ballId: string, arr: NdArray, opts?: PutOptions): Promise<void>;
   getBlob(ballId: string, opts?: GetOptions): Promise<NdArray>;
