@@ -455,7 +455,7 @@ export class MictlanxClient implements ObjectStore {
   // -------------------------------------------------------------------------------------------
   // Per-chunk requests
 
-  private async putChunk(ballId: string, chunk: ChunkSpec, signal: AbortSignal): Promise<void> {
+  private async putChunk(ballId: string, chunk: ChunkSpec<Uint8Array | Blob>, signal: AbortSignal): Promise<void> {
     const ctx: OpContext = { op: 'upload', ballId, key: chunk.key };
     const t = this.transport;
     const body = JSON.stringify(metadataBody(this.bucket, ballId, chunk, this.producerId, this.replicationFactor));

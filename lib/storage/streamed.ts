@@ -4,13 +4,13 @@
  *
  * Every chunk's metadata carries `full_checksum`, the SHA-256 of the whole object, so the object is
  * produced twice: pass 1 hashes it range by range (incremental SHA-256, nothing kept), pass 2
- * fills one chunk buffer at a time, checksums and uploads it. The source must therefore give the
- * same values both times (the encrypted UDM does: its noise comes from a per-job seed). Peak
- * memory: the largest chunk plus one range (≤ 1/RANGES_PER_CHUNK of a chunk) in flight.
+ * produces one chunk at a time into a Blob, checksums and uploads it. The source must therefore
+ * give the same values both times (the encrypted UDM does: its noise comes from a per-job seed).
+ * Peak memory: the largest chunk plus one range (≤ 1/RANGES_PER_CHUNK of a chunk) in flight.
  */
 import { AppError } from '../errors';
 import { checkCallerTags, e1ChunkTags, splitRows } from './e1';
-import { Sha256, sha256Hex } from './sha256';
+import { Sha256 } from './sha256';
 import { assertKeyId } from './key-id';
 import type { ChunkSpec, NdArray, NdarraySource, ObjectStore, PutOptions } from './types';
 
@@ -19,7 +19,7 @@ export type { NdarraySource };
 /** What a streamed put needs from a client: delete the old ball, upload one chunk (with retries). */
 export interface ChunkSink {
   deleteBall(ballId: string, opts: { signal?: AbortSignal }): Promise<number>;
-  putChunk(ballId: string, chunk: ChunkSpec, signal: AbortSignal | undefined): Promise<void>;
+  putChunk(ballId: string, chunk: ChunkSpec<Blob>, signal: AbortSignal | undefined): Promise<void>;
 }
 
 /** Ranges a chunk is produced in: bounds what is in flight beside the chunk buffer. */
@@ -32,7 +32,7 @@ function ranges(from: number, to: number): { from: number; to: number }[] {
   return out;
 }
 
-const bytesOf = (a: Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const bytesOf = (a: Float64Array) => new Uint8Array(a.buffer as ArrayBuffer, a.byteOffset, a.byteLength);
 
 /** Uploads `source` as ball `ballId` (E1, `numChunks` row chunks) through `sink`, in two passes. */
 export async function putNdarrayStreamed(sink: ChunkSink, ballId: string, source: NdarraySource, opts: PutOptions = {}): Promise<void> {
@@ -57,10 +57,10 @@ export async function putNdarrayStreamed(sink: ChunkSink, ballId: string, source
   for (const r of ranges(0, n)) whole.update(bytesOf(await produce(r.from, r.to)));
   const fullChecksum = whole.hex();
 
-  // Pass 2: chunk by chunk, into one reused buffer.
+  // Pass 2: chunk by chunk. Each range is hashed and moved into a Blob (browsers keep large
+  // Blobs out of the page's memory), so what is live is one chunk's Blob and one range; fetch
+  // sends the Blob as it is.
   await sink.deleteBall(ballId, { signal: opts.signal });
-  const largest = Math.max(...rowCounts);
-  const buffer = new Float64Array(largest * rowValues);
   const totalBytes = n * rowValues * 8;
   let doneBytes = 0;
   const report = (doneChunks: number) => opts.onProgress?.({ ballId, doneBytes, totalBytes, doneChunks, totalChunks: rowCounts.length });
@@ -68,11 +68,17 @@ export async function putNdarrayStreamed(sink: ChunkSink, ballId: string, source
   for (let i = 0; i < rowCounts.length; i++) {
     const from = starts[i];
     const to = from + rowCounts[i];
-    for (const r of ranges(from, to)) buffer.set(await produce(r.from, r.to), (r.from - from) * rowValues);
-    const payload = bytesOf(buffer.subarray(0, rowCounts[i] * rowValues));
-    const tags = e1ChunkTags(ballId, { index: i, numChunks: rowCounts.length, rows: rowCounts[i], trailing, dtype: 'float64', bytes: payload.byteLength, fullChecksum }, caller);
-    await sink.putChunk(ballId, { key: `${ballId}_${i}`, index: i, payload, tags, checksum: await sha256Hex(payload) }, opts.signal);
-    doneBytes += payload.byteLength;
+    const hash = new Sha256();
+    const parts: Blob[] = [];
+    for (const r of ranges(from, to)) {
+      const bytes = bytesOf(await produce(r.from, r.to));
+      hash.update(bytes);
+      parts.push(new Blob([bytes]));
+    }
+    const payload = new Blob(parts);
+    const tags = e1ChunkTags(ballId, { index: i, numChunks: rowCounts.length, rows: rowCounts[i], trailing, dtype: 'float64', bytes: payload.size, fullChecksum }, caller);
+    await sink.putChunk(ballId, { key: `${ballId}_${i}`, index: i, payload, tags, checksum: hash.hex() }, opts.signal);
+    doneBytes += payload.size;
     report(i + 1);
   }
 }

@@ -132,11 +132,13 @@ export interface ObjectStore {
 /**
  * One chunk as an encoder produces it and the client uploads it: key `{ballId}_{index}`, the raw
  * payload, the exact string tags of the metadata body and the payload's sha256 hex (`checksum`).
+ * A streamed upload hands over its payload as a Blob (fetch sends a Blob without copying it into
+ * the page's memory again).
  */
-export interface ChunkSpec {
+export interface ChunkSpec<P extends Uint8Array | Blob = Uint8Array> {
   readonly key: string;
   readonly index: number;
-  readonly payload: Uint8Array;
+  readonly payload: P;
   readonly tags: Readonly<Record<string, string>>;
   readonly checksum: string;
 }
