@@ -12,14 +12,10 @@
  * The cloud (router, manager, 2 workers) runs in a child process so the CPU figure is the client's.
  *   npx tsx bench/pkmeans.ts [--runs 1] [--no-big] [--max-iterations 10]
  */
-import { fork } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CKKS_DEFAULT_PARAMS } from '@/lib/crypto/ckks';
-import { matrix, type Matrix } from '@/lib/data/matrix';
+import type { Matrix } from '@/lib/data/matrix';
 import { createInProcessEngine } from '@/lib/engine/in-process';
 import { createMemoryKeyStore } from '@/lib/keystore/memory';
 import { packingLayout, rotationSteps, normalise, exactDistances, centroidsOf } from '@/lib/rory/algorithms/pkmeans/packing';
@@ -30,20 +26,7 @@ import { createManagerClient } from '@/lib/rory/manager-client';
 import { createWorkerClient } from '@/lib/rory/worker-client';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import { blobsCsv } from './shared/blobs';
-
-interface CloudInfo {
-  readonly routerPort: number;
-  readonly managerUrl: string;
-}
-
-/** A headerless numeric CSV (the bench datasets). */
-function parseCsvMatrix(text: string): Matrix {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const cols = lines[0].split(',').length;
-  const data = new Float64Array(lines.length * cols);
-  lines.forEach((l, i) => l.split(',').forEach((c, j) => (data[i * cols + j] = Number(c))));
-  return matrix(data, [lines.length, cols]);
-}
+import { forkCloud, parseNumericCsv, serveCloudIfChild } from './shared/cloud-child';
 
 const CRYPTO = ['SEGMENT.ENCRYPT', 'DECRYPT'];
 const TRANSFER = ['PUT', 'GET'];
@@ -85,18 +68,14 @@ function workerTime(events: JobLogEvent[]): number {
 }
 
 async function main(opts: { runs: number; big: boolean; maxIterations: number }): Promise<void> {
-  const child = fork(fileURLToPath(import.meta.url), ['--cloud'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const info = await new Promise<CloudInfo>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as CloudInfo));
-    child.once('exit', (c) => reject(new Error(`cloud exited with ${c}`)));
-  });
+  const { info, stop } = await forkCloud(import.meta.url, 2);
   const engine = createInProcessEngine({ keys: createMemoryKeyStore() });
   try {
     const slots = CKKS_DEFAULT_PARAMS.polyModulusDegree / 2;
     const datasets: { name: string; m: Matrix }[] = [
-      { name: 'blobs-1000x8-k4', m: parseCsvMatrix(await readFile(new URL('../../shared/datasets/blobs-1000x8-k4.csv', import.meta.url), 'utf8')) },
+      { name: 'blobs-1000x8-k4', m: parseNumericCsv(await readFile(new URL('../../shared/datasets/blobs-1000x8-k4.csv', import.meta.url), 'utf8')) },
     ];
-    if (opts.big) datasets.push({ name: 'generated 10000x8', m: parseCsvMatrix(blobsCsv(10_000, 8, 4)) });
+    if (opts.big) datasets.push({ name: 'generated 10000x8', m: parseNumericCsv(blobsCsv(10_000, 8, 4)) });
     // One key set with the rotation steps of every layout benchmarked (all have 8 columns: stride 8).
     const steps = [...new Set(datasets.flatMap((d) => rotationSteps(packingLayout(d.m.shape[0], d.m.shape[1], slots))))];
     const t0 = performance.now();
@@ -164,22 +143,11 @@ async function main(opts: { runs: number; big: boolean; maxIterations: number })
     );
   } finally {
     engine.dispose();
-    child.disconnect();
+    stop();
   }
 }
 
-if (process.argv[2] === '--cloud') {
-  // Child: run the cloud until the parent disconnects.
-  const { startLocalCloud } = await import('@/server/cloud');
-  const dir = await mkdtemp(join(tmpdir(), 'rory-bench-pk-'));
-  const cloud = await startLocalCloud({ dataDir: dir, workerPorts: [0, 0] });
-  process.send?.({ routerPort: cloud.routerPort, managerUrl: cloud.managerUrl } satisfies CloudInfo);
-  process.on('disconnect', async () => {
-    await cloud.close();
-    await rm(dir, { recursive: true, force: true });
-    process.exit(0);
-  });
-} else {
+if (!(await serveCloudIfChild())) {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, 'no-big': { type: 'boolean', default: false }, 'max-iterations': { type: 'string', default: '10' } } });
   await main({ runs: Number(values.runs), big: !values['no-big'], maxIterations: Number(values['max-iterations']) });
 }

@@ -8,13 +8,7 @@
  * counts live buffers, not garbage waiting to be collected.
  *   node --expose-gc --import tsx bench/udm-stream.ts [--rows 1000,3000] [--chunks 4]
  */
-import { fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { matrix, type Matrix } from '@/lib/data/matrix';
 import { createInProcessEngine } from '@/lib/engine/in-process';
 import { createMemoryKeyStore } from '@/lib/keystore/memory';
 import { acknowledgeJob, REGISTRY } from '@/lib/rory/algorithms/registry';
@@ -25,30 +19,14 @@ import { createWorkerClient } from '@/lib/rory/worker-client';
 import { splitRows } from '@/lib/storage/e1';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import { blobsCsv } from './shared/blobs';
-
-interface CloudInfo {
-  readonly routerPort: number;
-  readonly managerUrl: string;
-}
-
-function parse(text: string): Matrix {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const cols = lines[0].split(',').length;
-  const data = new Float64Array(lines.length * cols);
-  lines.forEach((l, i) => l.split(',').forEach((c, j) => (data[i * cols + j] = Number(c))));
-  return matrix(data, [lines.length, cols]);
-}
+import { forkCloud, parseNumericCsv, serveCloudIfChild } from './shared/cloud-child';
 
 const MB = 1e6;
 /** With --expose-gc (as `npm run bench` runs this file), each sample counts live buffers only. */
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function main(rowsList: number[], numChunks: number): Promise<void> {
-  const child = fork(fileURLToPath(import.meta.url), ['--cloud'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const info = await new Promise<CloudInfo>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as CloudInfo));
-    child.once('exit', (c) => reject(new Error(`cloud exited with ${c}`)));
-  });
+  const { info, stop } = await forkCloud(import.meta.url, 1);
   const engine = createInProcessEngine({ keys: createMemoryKeyStore() });
   try {
     const store = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: info.routerPort, protocol: 'http' }], timeoutMs: 600_000 });
@@ -58,7 +36,7 @@ async function main(rowsList: number[], numChunks: number): Promise<void> {
     const header = ['n', 'UDM MB', 'largest chunk MB', 'dataset MB', 'bound MB', 'peak MB', 'peak / bound', 'rounds', 'total s', 'UDM put s'];
     const rows: string[][] = [];
     for (const n of rowsList) {
-      const data = parse(blobsCsv(n, 8, 4));
+      const data = parseNumericCsv(blobsCsv(n, 8, 4));
       const a = 8;
       const udmBytes = n * n * a * 8;
       const largest = Math.max(...splitRows(n, numChunks)) * n * a * 8;
@@ -113,21 +91,11 @@ async function main(rowsList: number[], numChunks: number): Promise<void> {
     console.log('peak = largest sampled process.memoryUsage().arrayBuffers during the job minus its value before (client only; the cloud runs in another process). UDM put s includes its encryption (two passes: hash, then upload).');
   } finally {
     engine.dispose();
-    child.disconnect();
+    stop();
   }
 }
 
-if (process.argv[2] === '--cloud') {
-  const { startLocalCloud } = await import('@/server/cloud');
-  const dir = await mkdtemp(join(tmpdir(), 'rory-bench-udm-'));
-  const cloud = await startLocalCloud({ dataDir: dir, workerPorts: [0] });
-  process.send?.({ routerPort: cloud.routerPort, managerUrl: cloud.managerUrl } satisfies CloudInfo);
-  process.on('disconnect', async () => {
-    await cloud.close();
-    await rm(dir, { recursive: true, force: true });
-    process.exit(0);
-  });
-} else {
+if (!(await serveCloudIfChild())) {
   const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000,3000' }, chunks: { type: 'string', default: '4' } } });
   await main(values.rows.split(',').map(Number), Number(values.chunks));
 }
