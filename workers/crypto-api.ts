@@ -68,11 +68,15 @@ export function createCryptoWorkerApi(store: KeyStore, sealInit?: SealInitOption
     fdhopeEncrypt: guarded(async (keyId: string, plain: Float64Array, sens: number, out: Float64Array) =>
       reply(ops.fdhopeEncrypt(await vault.fdhope(keyId), plain, sens, out), plain),
     ),
+    fdhopeEncryptUdmRows: guarded(async (keyId: string, data: Float64Array, cols: number, from: number, to: number, sens: number, seed: Uint8Array) =>
+      sendFloat64(ops.fdhopeEncryptUdmRows(await vault.fdhope(keyId), data, cols, from, to, sens, seed)),
+    ),
     ckksEncryptRows: guarded(async (keyId: string, rows: Float64Array, cols: number) => sendBytes(ops.ckksEncryptRows(await vault.ckks(keyId), rows, cols))),
     ckksDecryptRows: guarded(async (keyId: string, ciphertexts: Uint8Array[], take: number) => sendFloat64(ops.ckksDecryptRows(await vault.ckks(keyId), ciphertexts, take))),
     ckksPublic: guarded((keyId: string) => ops.ckksPublic(store, keyId)),
     createLiuKey: guarded((level: LiuLevel, meta: NewKeyMeta) => ops.createLiuKey(store, level, meta)),
     createFdhopeKey: guarded((values: Float64Array, meta: NewKeyMeta & { datasetId?: string }) => ops.createFdhopeKey(store, values, meta)),
+    createFdhopeKeyForUdm: guarded((data: Float64Array, cols: number, meta: NewKeyMeta & { datasetId?: string }) => ops.createFdhopeKeyForUdm(store, data, cols, meta)),
     createCkksKey: guarded((request: CkksKeygenRequest, meta: NewKeyMeta, onStage?: (stage: string, done: number, total: number) => void) =>
       ops.createCkksKey(store, request, meta, onStage, sealInit),
     ),

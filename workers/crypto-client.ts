@@ -19,7 +19,7 @@
 import { proxy, transfer } from 'comlink';
 import { DEFAULT_SETTINGS } from '@/lib/config';
 import { AppError } from '@/lib/errors';
-import { CKKS_CHUNK, LIU_CHUNK, LIU_PIPELINE_DEPTH, PROGRESS_INTERVAL_MS, planChunks, runChunks, runPipelined } from '@/lib/engine/chunks';
+import { CKKS_CHUNK, LIU_CHUNK, LIU_PIPELINE_DEPTH, PROGRESS_INTERVAL_MS, planChunks, runChunks, runPipelined, udmRowChunk } from '@/lib/engine/chunks';
 import type { CallOptions, CryptoEngine, KeyId } from '@/lib/engine/types';
 import { browserKeyStore } from '@/lib/keystore/idb';
 import type { KeyStore } from '@/lib/keystore/types';
@@ -141,6 +141,16 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
 
     fdhopeEncrypt: (id, plain, sens, opts = {}) => streamed(plain, plain.length, 1, 1, opts, (w, input, output) => w.remote.fdhopeEncrypt(id, input, sens, output)),
 
+    async fdhopeEncryptUdmRows(id, data, cols, rows, sens, seed, opts = {}) {
+      // Each worker gets the dataset (n·a values, small) and builds its UDM rows itself.
+      const rowValues = data.length;
+      const out = new Float64Array((rows.to - rows.from) * rowValues);
+      await fanOut(rows.to - rows.from, udmRowChunk(rowValues), opts, async (w, from, to) => {
+        out.set(await w.remote.fdhopeEncryptUdmRows(id, data, cols, rows.from + from, rows.from + to, sens, seed), from * rowValues);
+      });
+      return out;
+    },
+
     async ckksEncryptRows(id, rows, cols, opts = {}) {
       if (!Number.isInteger(cols) || cols < 1 || rows.length % cols !== 0) {
         throw new AppError('SHAPE_MISMATCH', `a matrix of ${rows.length} values cannot have ${cols} columns`, { userMessage: 'The values do not form whole rows for CKKS encryption.' });
@@ -171,6 +181,7 @@ export function createWorkerCryptoEngine(options: WorkerEngineOptions = {}): Wor
         const copy = values.slice();
         return w.remote.createFdhopeKey(transfer(copy, [copy.buffer]), meta);
       }),
+    createFdhopeKeyForUdm: (data, cols, meta, opts = {}) => single(opts, (w) => w.remote.createFdhopeKeyForUdm(data, cols, meta)),
     createCkksKey: (request, meta, opts = {}) =>
       single(opts, (w) =>
         w.remote.createCkksKey(

@@ -2,7 +2,7 @@
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { toAppError } from '@/lib/errors';
-import { algorithms, algorithmSpec } from '@/lib/rory/algorithms/registry';
+import { algorithms, algorithmSpec, ckksKeyFits } from '@/lib/rory/algorithms/registry';
 import type { CkksKeyRecord } from '@/lib/keystore/types';
 import { useKeys } from '@/lib/queries/keys';
 import type { JobAlgorithm } from '@/lib/jobs/types';
@@ -35,8 +35,6 @@ export function NewJobForm() {
   const [threshold, setThreshold] = useState('-1');
   const classify = spec.kind === 'classification';
   const pqc = spec.needs.ckks !== false;
-  const needsRelin = spec.needs.ckks !== false && spec.needs.ckks.relin;
-  const usableCkks = ckksKeys.filter((r) => !needsRelin || r.params.hasRelinKeys);
   const [testId, setTestId] = useState('');
   const [error, setError] = useState<string | null>(null);
 
@@ -49,6 +47,9 @@ export function NewJobForm() {
   }
 
   const selected = datasetId || datasets?.[0]?.id || '';
+  // Only key sets with every key this algorithm needs for the selected dataset's shape (rotation steps depend on it).
+  const shape = datasets?.find((d) => d.id === selected) ?? { rows: 0, cols: 0 };
+  const usableCkks = pqc ? ckksKeys.filter((r) => ckksKeyFits(algorithm, r.params, shape)) : [];
   const onSubmit = async (e: React.FormEvent) => {
     e.preventDefault();
     setError(null);
@@ -120,7 +121,7 @@ export function NewJobForm() {
               ))}
             </select>
             <span className="mt-1 block text-xs font-normal text-slate-500">
-              The secret key stays in this browser; the worker receives only the public key{needsRelin ? ', relinearization' : ''} and rotation keys it needs.
+              The secret key stays in this browser; the worker receives only the public key{spec.needs.ckks && spec.needs.ckks.relin ? ', relinearization' : ''} and rotation keys it needs.
             </span>
           </label>
         )}

@@ -93,6 +93,19 @@ function udmRows(d: Float64Array, n: number, a: number, from: number, to: number
 }
 
 /**
+ * Rows x ∈ [from, to) of the UDM, (to−from)×n×a values (the caller checked magnitudes with
+ * `udmMaxAbs` once).
+ * @throws AppError SHAPE_MISMATCH (D not 2-D or rows out of range)
+ */
+export function udmRowsOf(D: Matrix, from: number, to: number): Float64Array {
+  const [n, a] = dims(D);
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > n || from >= to) {
+    throw new AppError('SHAPE_MISMATCH', `UDM rows [${from}, ${to}) of ${n}`, { userMessage: 'The requested part of the difference matrix does not exist.' });
+  }
+  return udmRows(D.data, n, a, from, to);
+}
+
+/**
  * The full UDM, n×n×a.
  *
  * @throws AppError SHAPE_MISMATCH (D not 2-D), DATA_MAGNITUDE (entries would overflow)

@@ -11,6 +11,11 @@ import { AppError, toAppError } from '../errors';
  * small enough for progress and for the page's copy of one result to stay far below a long task.
  */
 export const LIU_CHUNK = { minRows: 4096, maxRows: 32768 } as const;
+/** Chunks of UDM rows (each n·a values) of about a Liu chunk's size: at least one row. */
+export function udmRowChunk(rowValues: number): { minRows: number; maxRows: number } {
+  const maxRows = Math.max(1, Math.floor(LIU_CHUNK.maxRows / Math.max(1, rowValues)));
+  return { minRows: Math.min(maxRows, Math.max(1, Math.floor(LIU_CHUNK.minRows / Math.max(1, rowValues)))), maxRows };
+}
 /** Liu/FDHOPE chunks kept in flight per worker, so a worker never waits for the page between chunks. */
 export const LIU_PIPELINE_DEPTH = 2;
 /**

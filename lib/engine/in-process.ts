@@ -11,7 +11,7 @@
 import { AppError } from '../errors';
 import { secureRandomBytes, type RandomBytes } from '../crypto/random';
 import type { KeyStore } from '../keystore/types';
-import { CKKS_CHUNK, LIU_CHUNK, planChunks, runChunks, yieldToEventLoop } from './chunks';
+import { CKKS_CHUNK, LIU_CHUNK, planChunks, runChunks, udmRowChunk, yieldToEventLoop } from './chunks';
 import * as ops from './ops';
 import type { CallOptions, CryptoEngine } from './types';
 
@@ -64,6 +64,15 @@ export function createInProcessEngine(options: InProcessEngineOptions): InProces
       await chunked(plain.length, LIU_CHUNK, opts, (from, to) => ops.fdhopeEncrypt(key, plain.subarray(from, to), sens, out.subarray(from, to), rb));
       return out;
     },
+    async fdhopeEncryptUdmRows(id, data, cols, rows, sens, seed, opts = {}) {
+      const key = await vault.fdhope(id);
+      const rowValues = data.length;
+      const out = new Float64Array((rows.to - rows.from) * rowValues);
+      await chunked(rows.to - rows.from, udmRowChunk(rowValues), opts, (from, to) =>
+        out.set(ops.fdhopeEncryptUdmRows(key, data, cols, rows.from + from, rows.from + to, sens, seed), from * rowValues),
+      );
+      return out;
+    },
     async ckksEncryptRows(id, rows, cols, opts = {}) {
       const n = ops.rowCount(rows.length, cols);
       const keys = await vault.ckks(id);
@@ -88,6 +97,10 @@ export function createInProcessEngine(options: InProcessEngineOptions): InProces
     async createFdhopeKey(values, meta, opts = {}) {
       checkAborted(opts.signal);
       return ops.createFdhopeKey(options.keys, values, meta, rb);
+    },
+    async createFdhopeKeyForUdm(data, cols, meta, opts = {}) {
+      checkAborted(opts.signal);
+      return ops.createFdhopeKeyForUdm(options.keys, data, cols, meta, rb);
     },
     async createCkksKey(request, meta, opts = {}) {
       checkAborted(opts.signal);

@@ -14,7 +14,10 @@ import { AppError } from '../errors';
 import * as ckks from '../crypto/ckks';
 import * as fdhope from '../crypto/fdhope';
 import * as liu from '../crypto/liu';
+import { chacha20Stream, streamNonce } from '../crypto/chacha20';
 import { secureRandomBytes, type RandomBytes } from '../crypto/random';
+import { matrix } from '../data/matrix';
+import { udmBlocks, udmRowsOf } from '../data/udm';
 import { exportBackup, importBackup, type BackupImportReport } from '../keystore/backup';
 import { ckksKeyParams, upstreamKeySetFromFiles, type KeyFileNames, type NamedFile } from '../keystore/pyfhel';
 import type { CkksKeyRecord, FdhopeKeyRecord, KeyMaterial, KeyStore, LiuKeyRecord } from '../keystore/types';
@@ -137,6 +140,29 @@ export function fdhopeEncrypt(key: fdhope.FdhopeKey, plain: Float64Array, sens: 
   return dst;
 }
 
+/** Nonce domain of FDHOPE noise for streamed UDM rows (one ChaCha20 stream per row). */
+const UDM_NOISE_DOMAIN = 0x75646d31; // 'udm1'
+/** Rows of the UDM built at a time when fitting a key to it. */
+const UDM_KEYGEN_ROWS = 32;
+
+/**
+ * Rows x ∈ [from, to) of the FDHOPE-encrypted UDM of `data` (n×`cols`), built here and encrypted
+ * with noise from ChaCha20(`seed`, row x): the same seed gives the same ciphertexts however the
+ * rows are grouped, so a streamed upload can produce the UDM twice (hash, then send) without ever
+ * holding it whole (issue #13 item 2).
+ */
+export function fdhopeEncryptUdmRows(key: fdhope.FdhopeKey, data: Float64Array, cols: number, from: number, to: number, sens: number, seed: Uint8Array): Float64Array {
+  const n = rowCount(data.length, cols);
+  const D = matrix(data, [n, cols]);
+  const rowLen = n * cols;
+  const out = new Float64Array((to - from) * rowLen);
+  for (let x = from; x < to; x++) {
+    const plain = udmRowsOf(D, x, x + 1);
+    fdhope.encryptInto(key, plain, out.subarray((x - from) * rowLen, (x - from + 1) * rowLen), sens, chacha20Stream(seed, streamNonce(UDM_NOISE_DOMAIN, x)));
+  }
+  return out;
+}
+
 // ---- CKKS ---------------------------------------------------------------------------------------
 
 export function rowCount(length: number, cols: number): number {
@@ -175,7 +201,22 @@ export async function createFdhopeKey(
   meta: NewKeyMeta & { readonly datasetId?: string },
   rb: RandomBytes = secureRandomBytes,
 ): Promise<FdhopeKeyRecord> {
-  const key = fdhope.keygen(values, { rb });
+  return storeFdhopeKey(store, fdhope.keygen(values, { rb }), meta);
+}
+
+/** Fits an FDHOPE key to the UDM of `data` (n×`cols`) without building it: two passes over row blocks. */
+export async function createFdhopeKeyForUdm(
+  store: KeyStore,
+  data: Float64Array,
+  cols: number,
+  meta: NewKeyMeta & { readonly datasetId?: string },
+  rb: RandomBytes = secureRandomBytes,
+): Promise<FdhopeKeyRecord> {
+  const D = matrix(data, [rowCount(data.length, cols), cols]);
+  return storeFdhopeKey(store, fdhope.keygen(() => udmBlocks(D, UDM_KEYGEN_ROWS), { rb }), meta);
+}
+
+async function storeFdhopeKey(store: KeyStore, key: fdhope.FdhopeKey, meta: NewKeyMeta & { readonly datasetId?: string }): Promise<FdhopeKeyRecord> {
   return (await store.add(
     { scheme: 'fdhope', label: meta.label, origin: 'generated', params: { datasetId: meta.datasetId, intervals: key.messagespace.length }, usedBy: meta.usedBy },
     { scheme: 'fdhope', key },

@@ -70,6 +70,12 @@ export interface CryptoEngine {
   /** FDHOPE-encrypts n values with noise in [0, sens·scale) (spec/crypto.md §3). */
   fdhopeEncrypt(key: KeyId, plain: Float64Array, sens: number, opts?: CallOptions): Promise<Float64Array>;
   /**
+   * Rows x ∈ [from, to) of the FDHOPE-encrypted UDM of `data` (n×`cols`), built and encrypted in
+   * the engine with noise from ChaCha20(`seed`, x): the same seed gives the same ciphertexts, so a
+   * streamed upload can produce the UDM twice (hash, then send) without holding it whole.
+   */
+  fdhopeEncryptUdmRows(key: KeyId, data: Float64Array, cols: number, rows: { readonly from: number; readonly to: number }, sens: number, seed: Uint8Array, opts?: CallOptions): Promise<Float64Array>;
+  /**
    * Encrypts each row of an n×`cols` matrix with the key set's secret key: n seeded symmetric
    * ciphertexts (half the bytes of public-key ones; any SEAL 4 reader expands the seed).
    */
@@ -83,6 +89,8 @@ export interface CryptoEngine {
   createLiuKey(level: LiuLevel, meta: NewKeyMeta, opts?: CallOptions): Promise<LiuKeyRecord>;
   /** Fits an FDHOPE key to the values it will encrypt (a UDM or DM, flattened) and stores it. */
   createFdhopeKey(values: Float64Array, meta: NewKeyMeta & { readonly datasetId?: string }, opts?: CallOptions): Promise<FdhopeKeyRecord>;
+  /** Fits an FDHOPE key to the UDM of `data` (n×`cols`) without building it (two passes over row blocks) and stores it. */
+  createFdhopeKeyForUdm(data: Float64Array, cols: number, meta: NewKeyMeta & { readonly datasetId?: string }, opts?: CallOptions): Promise<FdhopeKeyRecord>;
   /** Generates and stores a CKKS key set (seconds at N ≥ 8192). Progress reports stages. */
   createCkksKey(request: CkksKeygenRequest, meta: NewKeyMeta, opts?: CallOptions): Promise<CkksKeyRecord>;
   /** Imports upstream (Pyfhel) key files, checking that the keys belong together. */

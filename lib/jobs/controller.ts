@@ -22,7 +22,7 @@ import type { CkksKeyRecord, KeyRecord, KeyStore, UsageRef } from '../keystore/t
 import { MictlanxClient } from '../storage/mictlanx-client';
 import type { ObjectStore } from '../storage/types';
 import { matrixId, newJobId } from '../rory/ids';
-import { acknowledgeJob, algorithmSpec, jobLeakageProfile } from '../rory/algorithms/registry';
+import { acknowledgeJob, algorithmSpec, ckksKeyFits, jobLeakageProfile } from '../rory/algorithms/registry';
 import type { AlgorithmSpec, JobOutcome } from '../rory/algorithms/spec';
 import type { ApprovalDecision, ApprovalRequest, JobLogEvent, JobProgress, RunContext } from '../rory/kit';
 import { createManagerClient } from '../rory/manager-client';
@@ -394,8 +394,7 @@ export class JobController {
     if (need) {
       const slots = CKKS_DEFAULT_PARAMS.polyModulusDegree / 2;
       const steps = need.galoisSteps?.({ rows: dataset.record.rows, cols: dataset.record.cols, slots }) ?? [];
-      const fits = (r: CkksKeyRecord) =>
-        (!need.relin || r.params.hasRelinKeys) && (steps.length === 0 || steps.every((x) => r.params.galoisSteps?.includes(x)));
+      const fits = (r: CkksKeyRecord) => ckksKeyFits(job.algorithm, r.params, dataset.record);
       if (job.params.ckksKeyId) {
         const r = (await chosen(job.params.ckksKeyId, 'ckks', 'CKKS key set')) as CkksKeyRecord;
         if (!fits(r)) {

@@ -11,7 +11,7 @@
  * SECRET_KEY_FILENAME (upstream defaults `pubkey`, `secretkey`).
  */
 import { AppError } from '../errors';
-import { CKKS_PARAMS, packKeyBytes, type CkksParams, type CkksPublicBundle } from '../crypto/ckks';
+import { ckksParamSetName, packKeyBytes, type CkksParams, type CkksPublicBundle } from '../crypto/ckks';
 import type { CkksKeyParams, CkksKeyRecord, KeyStore } from './types';
 
 export interface KeyFileNames {
@@ -97,21 +97,9 @@ export function ckksKeyParams(p: CkksParams, hasRelinKeys: boolean, hasGaloisKey
   };
 }
 
+/** The parameter set name (`default-128` …), or `custom`. */
 export function ckksParameterSetName(p: CkksParams): string {
-  for (const [mode, levels] of Object.entries(CKKS_PARAMS)) {
-    for (const [level, q] of Object.entries(levels)) {
-      if (
-        q.polyModulusDegree === p.polyModulusDegree &&
-        q.scaleBits === p.scaleBits &&
-        q.securityLevel === p.securityLevel &&
-        q.coeffModulusBits.length === p.coeffModulusBits.length &&
-        q.coeffModulusBits.every((b, i) => b === p.coeffModulusBits[i])
-      ) {
-        return `${mode}-${level}`;
-      }
-    }
-  }
-  return 'custom';
+  return ckksParamSetName(p) ?? 'custom';
 }
 
 /**

@@ -43,13 +43,13 @@ export interface MetadataBody {
 }
 
 /** Builds the metadata POST body of one chunk (spec/protocol.md §7.4; vectors `example_metadata_body`). */
-export function metadataBody(bucket: string, ballId: string, chunk: ChunkSpec, producerId: string, replicationFactor = 1): MetadataBody {
+export function metadataBody(bucket: string, ballId: string, chunk: ChunkSpec<Uint8Array | Blob>, producerId: string, replicationFactor = 1): MetadataBody {
   return {
     bucket_id: bucket,
     key: chunk.key,
     ball_id: ballId,
     checksum: chunk.checksum,
-    size: chunk.payload.byteLength,
+    size: chunk.payload instanceof Uint8Array ? chunk.payload.byteLength : chunk.payload.size,
     tags: chunk.tags,
     producer_id: producerId,
     content_type: 'application/octet-stream',

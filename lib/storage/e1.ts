@@ -113,6 +113,29 @@ export interface E1Options {
 }
 
 /**
+ * The metadata tags of E1 chunk `index`, in the order and spelling the Python client sends them:
+ * segmenter tags, the real num_chunks, full_checksum, then the caller's (already checked).
+ */
+export function e1ChunkTags(
+  ballId: string,
+  c: { readonly index: number; readonly numChunks: number; readonly rows: number; readonly trailing: readonly number[]; readonly dtype: string; readonly bytes: number; readonly fullChecksum: string },
+  caller: Readonly<Record<string, string>>,
+): Record<string, string> {
+  return {
+    index: String(c.index),
+    num_chunks: String(c.numChunks),
+    shape: pythonShape([c.rows, ...c.trailing]),
+    attributes: String(c.trailing.length > 0 && c.trailing[0] !== 0 ? c.trailing[0] : 1),
+    records: String(c.rows),
+    dtype: c.dtype,
+    chunk_size: String(c.bytes),
+    group_id: ballId,
+    full_checksum: c.fullChecksum,
+    ...caller,
+  };
+}
+
+/**
  * Encodes an ndarray as E1 chunk specs. Payloads are views of the array's bytes (no copy).
  * @throws AppError INVALID_KEY_ID, INVALID_ARGUMENT (empty array, bad tags), SHAPE_MISMATCH
  * @example const ball = await encodeE1('encryptedP0', arr, { numChunks: 4, tags: { full_shape: '(5, 2, 3)' } });
@@ -134,20 +157,7 @@ export async function encodeE1(ballId: string, arr: NdArray, opts: E1Options = {
     const rows = rowCounts[i];
     const payload = bytes.subarray(row * rowBytes, (row + rows) * rowBytes);
     row += rows;
-    // Order and spelling as the Python client sends them: segmenter tags, real num_chunks,
-    // full_checksum, then caller tags.
-    const tags: Record<string, string> = {
-      index: String(i),
-      num_chunks: String(n),
-      shape: pythonShape([rows, ...trailing]),
-      attributes: String(trailing.length > 0 && trailing[0] !== 0 ? trailing[0] : 1),
-      records: String(rows),
-      dtype: arr.dtype,
-      chunk_size: String(payload.byteLength),
-      group_id: ballId,
-      full_checksum: fullChecksum,
-      ...caller,
-    };
+    const tags = e1ChunkTags(ballId, { index: i, numChunks: n, rows, trailing, dtype: arr.dtype, bytes: payload.byteLength, fullChecksum }, caller);
     chunks.push({ key: `${ballId}_${i}`, index: i, payload, tags, checksum: await sha256Hex(payload) });
   }
   return { ballId, chunks, fullChecksum, totalBytes: bytes.byteLength };

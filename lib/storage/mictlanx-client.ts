@@ -45,8 +45,9 @@ import { decodeBytesList, decodeBytesMatrix, encodeBytesList, encodeBytesMatrix 
 import { assertKeyId } from './key-id';
 import { parseRouterList, routerUrl, type MictlanxRouter } from './routers';
 import { sha256Hex } from './sha256';
+import { putNdarrayStreamed } from './streamed';
 import { MictlanxTransport, Retryable, detailText, isAlreadyStored, isNotFound, mapLimit, type OpContext, type Sleep } from './transport';
-import type { ChunkMetadata, ChunkSpec, EncodedBall, ExpectedObject, GetOptions, NdArray, ObjectStore, PutOptions, StoredChunk, TransferProgress } from './types';
+import type { ChunkMetadata, ChunkSpec, EncodedBall, ExpectedObject, GetOptions, NdArray, NdarraySource, ObjectStore, PutOptions, StoredChunk, TransferProgress } from './types';
 
 // Public names of the storage layer stay importable from here (runners, the server and tests use them).
 export { StorageError } from '../errors';
@@ -180,6 +181,16 @@ export class MictlanxClient implements ObjectStore {
   async putNdarray(ballId: string, arr: NdArray, opts: PutOptions = {}): Promise<void> {
     assertKeyId(ballId, 'ball id');
     await this.putBall(await encodeE1(ballId, arr, { numChunks: opts.numChunks ?? DEFAULT_NUM_CHUNKS, tags: opts.tags }), opts);
+  }
+
+  /** E1 produced in row ranges and sent chunk by chunk (lib/storage/streamed.ts): the source is read twice. */
+  async putNdarrayStream(ballId: string, source: NdarraySource, opts: PutOptions = {}): Promise<void> {
+    await putNdarrayStreamed(
+      { deleteBall: (id, o) => this.deleteBall(id, o), putChunk: (id, chunk, signal) => this.putChunk(id, chunk, signal ?? new AbortController().signal) },
+      ballId,
+      source,
+      { ...opts, numChunks: opts.numChunks ?? DEFAULT_NUM_CHUNKS },
+    );
   }
 
   async getNdarray(ballId: string, opts: GetOptions = {}): Promise<NdArray> {
@@ -444,7 +455,7 @@ export class MictlanxClient implements ObjectStore {
   // -------------------------------------------------------------------------------------------
   // Per-chunk requests
 
-  private async putChunk(ballId: string, chunk: ChunkSpec, signal: AbortSignal): Promise<void> {
+  private async putChunk(ballId: string, chunk: ChunkSpec<Uint8Array | Blob>, signal: AbortSignal): Promise<void> {
     const ctx: OpContext = { op: 'upload', ballId, key: chunk.key };
     const t = this.transport;
     const body = JSON.stringify(metadataBody(this.bucket, ballId, chunk, this.producerId, this.replicationFactor));

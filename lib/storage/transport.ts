@@ -68,7 +68,7 @@ export interface HttpResult {
 
 export interface RequestInit {
   readonly headers?: Record<string, string>;
-  readonly body?: string | Uint8Array;
+  readonly body?: string | Uint8Array | Blob;
   /** Overrides the client timeout for this request. */
   readonly timeoutMs?: number;
   /** Body of a 2xx answer (default: JSON of at most MAX_REPLY_JSON_BYTES). */

@@ -34,6 +34,13 @@ export interface NdArray<D extends Dtype = Dtype> {
   readonly data: TypedArrayFor<D>;
 }
 
+/** A float64 ndarray produced in row ranges on demand, the same values every time (see lib/storage/streamed.ts). */
+export interface NdarraySource {
+  readonly shape: readonly number[];
+  /** Rows [from, to) (each shape[1]·shape[2]… values), freshly produced. */
+  rows(from: number, to: number, signal?: AbortSignal): Promise<Float64Array>;
+}
+
 /** Progress of a multi-chunk transfer. */
 export interface TransferProgress {
   readonly ballId: string;
@@ -96,6 +103,11 @@ export interface ObjectStore {
   /** E1 chunked ndarray (spec/protocol.md §7.1). */
   putNdarray(ballId: string, arr: NdArray, opts?: PutOptions): Promise<void>;
   getNdarray(ballId: string, opts?: GetOptions): Promise<NdArray>;
+  /**
+   * E1 too, produced in row ranges and sent chunk by chunk (never whole in memory); the source is
+   * read twice. Optional: `putNdarrayFrom` (lib/storage/streamed.ts) falls back to `putNdarray`.
+   */
+  putNdarrayStream?(ballId: string, source: NdarraySource, opts?: PutOptions): Promise<void>;
   /** E2 byte blob, 128 000-byte pieces, full shape on every chunk (§7.2). */
   putBlob(ballId: string, arr: NdArray, opts?: PutOptions): Promise<void>;
   getBlob(ballId: string, opts?: GetOptions): Promise<NdArray>;
@@ -120,11 +132,13 @@ export interface ObjectStore {
 /**
  * One chunk as an encoder produces it and the client uploads it: key `{ballId}_{index}`, the raw
  * payload, the exact string tags of the metadata body and the payload's sha256 hex (`checksum`).
+ * A streamed upload hands over its payload as a Blob (fetch sends a Blob without copying it into
+ * the page's memory again).
  */
-export interface ChunkSpec {
+export interface ChunkSpec<P extends Uint8Array | Blob = Uint8Array> {
   readonly key: string;
   readonly index: number;
-  readonly payload: Uint8Array;
+  readonly payload: P;
   readonly tags: Readonly<Record<string, string>>;
   readonly checksum: string;
 }

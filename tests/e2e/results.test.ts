@@ -25,6 +25,7 @@ beforeAll(async () => {
   const router = new URL(cloud.routerUrl);
   const manager = new URL(cloud.managerUrl);
   app = await startApp({
+    cloud,
     config: () => ({
       settings: {
         RORY_MANAGER_IP_ADDR: manager.hostname,

@@ -146,6 +146,48 @@ describe('local MictlanX router + client', () => {
       );
     });
 
+    it('a streamed put (putNdarrayStream) stores exactly what putNdarray stores, producing the array twice in bounded ranges', async () => {
+      const shape = [23, 5, 3];
+      const values = doubles(23 * 15, 29);
+      const arr = ndarray('float64', shape, values);
+      const tags = { full_shape: '(23, 5, 3)', full_dtype: 'float64' };
+      const asked: [number, number][] = [];
+      const source = {
+        shape,
+        rows: async (from: number, to: number) => {
+          asked.push([from, to]);
+          return values.slice(from * 15, to * 15);
+        },
+      };
+      const progress: number[] = [];
+      await client.putNdarrayStream('streamball', source, { numChunks: 4, tags, onProgress: (p) => progress.push(p.doneBytes) });
+      await client.putNdarray('wholeball', arr, { numChunks: 4, tags });
+      const streamed = await client.ballChunks('streamball');
+      const whole = await client.ballChunks('wholeball');
+      const strip = (c: (typeof whole)[number]) => [c.key.replace(/^\w+ball/, ''), c.size, c.checksum, { ...c.tags, group_id: '' }];
+      expect(streamed.map(strip)).toEqual(whole.map(strip));
+      expect(streamed[0].tags.full_checksum).toBe(await sha256Hex(ndarrayToBytes(arr)));
+      expectSameArray(await client.getNdarray('streamball'), arr);
+      // Two passes over all 23 rows, and no range larger than a chunk (≤ 6 rows here).
+      const rowsAsked = asked.reduce((s2, [f, t]) => s2 + (t - f), 0);
+      expect(rowsAsked).toBe(2 * 23);
+      expect(Math.max(...asked.map(([f, t]) => t - f))).toBeLessThanOrEqual(6);
+      expect(progress.at(-1)).toBe(23 * 15 * 8);
+    });
+
+    it('a streamed source that changes between its two passes cannot produce a ball that reads back', async () => {
+      let pass = 0;
+      const source = {
+        shape: [4, 2],
+        rows: async (from: number, to: number) => {
+          if (from === 0) pass++;
+          return new Float64Array((to - from) * 2).fill(pass);
+        },
+      };
+      await client.putNdarrayStream('driftball', source, { numChunks: 2 });
+      await expect(client.getNdarray('driftball')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
+    });
+
     it('reports upload progress per chunk and reads with Force-Get: 1 unless force is false', async () => {
       const arr = ndarray('float64', [4, 1], new Float64Array([1, 2, 3, 4]));
       const progress: string[] = [];

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_USER_MESSAGES, ERROR_CODES } from '@/lib/errors';
 import { JOB_ALGORITHMS } from '@/lib/rory/algorithms/ids';
-import { algorithms, algorithmSpec, jobLeakageProfile, REGISTRY } from '@/lib/rory/algorithms/registry';
+import { algorithms, algorithmSpec, ckksKeyFits, jobLeakageProfile, REGISTRY } from '@/lib/rory/algorithms/registry';
+import type { CkksKeyParams } from '@/lib/keystore/types';
 import { ALGORITHMS } from '@/lib/rory/protocol';
 import { WORKER_ROUTES } from '@/server/worker/algorithms/registry';
 import { createWorker, type Worker } from '@/server/worker';
@@ -80,6 +81,36 @@ describe('the algorithm registry', () => {
   it('every worker route belongs to a registered algorithm', () => {
     for (const r of WORKER_ROUTES) expect(JOB_ALGORITHMS).toContain(r.algorithm);
     expect(new Set(WORKER_ROUTES.map((r) => r.path)).size).toBe(WORKER_ROUTES.length);
+  });
+});
+
+describe('which CKKS key sets fit a job', () => {
+  const set = (over: Partial<CkksKeyParams>): CkksKeyParams => ({
+    parameterSet: 'default-128',
+    polyModulusDegree: 8192,
+    coeffModulusBits: [60, 40, 40, 60],
+    scaleBits: 40,
+    hasRelinKeys: true,
+    hasGaloisKeys: true,
+    ...over,
+  });
+  it('private k-means needs the rotation steps of the dataset shape: a set made for 5 columns does not fit 4', () => {
+    const forFive = algorithmSpec('PKMEANS').needs.ckks;
+    if (!forFive || !forFive.galoisSteps) throw new Error('PKMEANS must declare its rotation steps');
+    const steps5 = forFive.galoisSteps({ rows: 100, cols: 5, slots: 4096 });
+    const steps4 = forFive.galoisSteps({ rows: 150, cols: 4, slots: 4096 });
+    expect(steps4).not.toEqual(steps5);
+    expect(ckksKeyFits('PKMEANS', set({ galoisSteps: steps5 }), { rows: 100, cols: 5 })).toBe(true);
+    expect(ckksKeyFits('PKMEANS', set({ galoisSteps: steps5 }), { rows: 150, cols: 4 })).toBe(false);
+    expect(ckksKeyFits('PKMEANS', set({ galoisSteps: [...steps5, ...steps4] }), { rows: 150, cols: 4 })).toBe(true);
+    expect(ckksKeyFits('PKMEANS', set({ hasGaloisKeys: false }), { rows: 150, cols: 4 })).toBe(false);
+    expect(ckksKeyFits('PKMEANS', set({ hasRelinKeys: false, galoisSteps: steps4 }), { rows: 150, cols: 4 })).toBe(false);
+    // An imported set that does not list its steps: the runner checks what the worker needs.
+    expect(ckksKeyFits('PKMEANS', set({}), { rows: 150, cols: 4 })).toBe(true);
+  });
+  it('the other CKKS algorithms need no rotations; Liu-only algorithms need no CKKS set', () => {
+    expect(ckksKeyFits('SKMEANS_PQC', set({ hasGaloisKeys: false }), { rows: 150, cols: 4 })).toBe(true);
+    expect(ckksKeyFits('SKMEANS', set({}), { rows: 150, cols: 4 })).toBe(false);
   });
 });
 

@@ -29,22 +29,24 @@ function target(out: Float64Array | undefined, length: number): Float64Array {
   return out;
 }
 
-/** Component-wise `a + b`. `out` may alias `a` or `b`. */
-export function add(a: Float64Array, b: Float64Array, out?: Float64Array): Float64Array {
+/** Checked operands and the output array of a component-wise binary operation. */
+function operands(a: Float64Array, b: Float64Array, out: Float64Array | undefined): Float64Array {
   assertF64(a, 'a');
   assertF64(b, 'b');
   assertSameLength(a, b);
-  const o = target(out, a.length);
+  return target(out, a.length);
+}
+
+/** Component-wise `a + b`. `out` may alias `a` or `b`. */
+export function add(a: Float64Array, b: Float64Array, out?: Float64Array): Float64Array {
+  const o = operands(a, b, out);
   for (let i = 0; i < a.length; i++) o[i] = a[i] + b[i];
   return o;
 }
 
 /** Component-wise `a − b`. `out` may alias `a` or `b`. */
 export function sub(a: Float64Array, b: Float64Array, out?: Float64Array): Float64Array {
-  assertF64(a, 'a');
-  assertF64(b, 'b');
-  assertSameLength(a, b);
-  const o = target(out, a.length);
+  const o = operands(a, b, out);
   for (let i = 0; i < a.length; i++) o[i] = a[i] - b[i];
   return o;
 }

@@ -9,6 +9,7 @@
  */
 import { AppError } from '../../errors';
 import { acknowledgementKeysOf, acknowledgementOf, assertAcknowledgedFor, profile, type LeakageAcknowledgement, type LeakageProfile } from '../leakage';
+import type { CkksKeyParams } from '../../keystore/types';
 import type { Algorithm } from '../protocol';
 import { dbskmeans } from './dbskmeans';
 import { dbskmeansPqc } from './dbskmeans-pqc';
@@ -57,6 +58,21 @@ export function algorithmSpec(id: string): AlgorithmSpec {
 /** Whether the algorithm needs a CKKS key set. */
 export function needsCkks(id: JobAlgorithm): boolean {
   return REGISTRY[id].needs.ckks !== false;
+}
+
+/**
+ * Whether a CKKS key set has every key a job of `id` on a `rows × cols` dataset needs:
+ * relinearization keys when asked for, and Galois keys for the rotation steps of that shape
+ * (an imported set that does not list its steps is given the benefit of the doubt; the runner checks).
+ */
+export function ckksKeyFits(id: JobAlgorithm, key: CkksKeyParams, shape: { rows: number; cols: number }): boolean {
+  const need = REGISTRY[id].needs.ckks;
+  if (!need) return false;
+  if (need.relin && !key.hasRelinKeys) return false;
+  const steps = need.galoisSteps?.({ ...shape, slots: key.polyModulusDegree / 2 }) ?? [];
+  if (steps.length === 0) return true;
+  if (!key.hasGaloisKeys) return false;
+  return key.galoisSteps === undefined || steps.every((s) => key.galoisSteps!.includes(s));
 }
 
 /** Everything a job of `id` uploads (classification: both phases). */

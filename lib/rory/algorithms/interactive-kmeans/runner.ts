@@ -26,10 +26,12 @@
  */
 import { AppError, type ErrorCode } from '../../../errors';
 import { matrix, type Matrix } from '../../../data/matrix';
-import { udm as computeUdm } from '../../../data/udm';
+import { udm as computeUdm, udmMaxAbs } from '../../../data/udm';
 import type { KeyId } from '../../../engine/types';
 import { fromMatrix } from '../../../storage/ndarray';
-import type { NdArray, TransferProgress } from '../../../storage/types';
+import { secureRandomBytes } from '../../../crypto/random';
+import { putNdarrayFrom } from '../../../storage/streamed';
+import type { NdArray, NdarraySource, TransferProgress } from '../../../storage/types';
 import { uploadCkksPublicKeys } from '../../ckks-custody';
 import { assertMatrixId } from '../../ids';
 import {
@@ -213,6 +215,10 @@ export async function runKmeansJob(job: KmeansJob, ctx: RunContext): Promise<Kme
     const cipherLists = new Map<Artifact, Uint8Array[]>();
     let fetched: { key: string; nd?: NdArray; items?: Uint8Array[] } | undefined;
     let fdhopeKey: KeyId | undefined;
+    /** FDHOPE algorithms: the UDM is streamed (issue #13 item 2), produced by this source when uploaded. */
+    const streamUdm = usesFdhope(algorithm);
+    let encryptedUdm: NdarraySource | undefined;
+    let udmEncryptMs = 0;
     let worker: WorkerClient | undefined;
     let centroids: Matrix | undefined;
     let outcome: KmeansOutcome | undefined;
@@ -292,6 +298,13 @@ export async function runKmeansJob(job: KmeansJob, ctx: RunContext): Promise<Kme
         }
         case 'computeUdm': {
           const t = performance.now();
+          if (streamUdm) {
+            // FDHOPE UDM: never built whole. Keygen and encryption produce it in row blocks inside
+            // the crypto engine; the upload streams it chunk by chunk (lib/storage/streamed.ts).
+            udmMaxAbs(data);
+            steps.emit('UDM.GENERATION', { since: t, detail: { shape: pythonShape([n, n, a]), streamed: true } });
+            return { type: 'udmComputed', shape: [n, n, a] };
+          }
           const u = computeUdm(data);
           if (!allFinite(u.data)) {
             throw new AppError('DATA_MAGNITUDE', 'the UDM overflows', {
@@ -303,13 +316,31 @@ export async function runKmeansJob(job: KmeansJob, ctx: RunContext): Promise<Kme
           return { type: 'udmComputed', shape: u.shape };
         }
         case 'fdhopeKeygen': {
+          const meta = job.fdhopeKey ?? { label: `FDHOPE for job ${job.jobId}` };
           const rec = await steps.timed('FDHOPE.KEYGEN', () =>
-            ctx.engine.createFdhopeKey(art('udm').data, job.fdhopeKey ?? { label: `FDHOPE for job ${job.jobId}` }, opt),
+            streamUdm ? ctx.engine.createFdhopeKeyForUdm(data.data, a, meta, opt) : ctx.engine.createFdhopeKey(art('udm').data, meta, opt),
           );
           fdhopeKey = rec.id;
           return { type: 'fdhopeKeyReady' };
         }
         case 'fdhopeEncryptUdm': {
+          if (streamUdm) {
+            // Encrypted while it is uploaded; a per-job ChaCha20 seed makes both passes equal.
+            const seed = new Uint8Array(32);
+            secureRandomBytes(seed);
+            const key = fdhopeKeyId();
+            const sens = eff.sens;
+            encryptedUdm = {
+              shape: [n, n, a],
+              rows: async (from, to, sig) => {
+                const t0 = performance.now();
+                const out = await ctx.engine.fdhopeEncryptUdmRows(key, data.data, a, { from, to }, sens, seed, { signal: sig });
+                udmEncryptMs += performance.now() - t0;
+                return out;
+              },
+            };
+            return { type: 'udmEncrypted', shape: [n, n, a] };
+          }
           const u = art('udm');
           const eu = await steps.timed(
             'FDHOPE.ENCRYPT',
@@ -329,6 +360,14 @@ export async function runKmeansJob(job: KmeansJob, ctx: RunContext): Promise<Kme
             await ctx.store.putBytesList(eff.key, items, { numChunks: eff.numChunks, tags: eff.tags, signal, onProgress: (p) => progress(p) });
             if (eff.release) cipherLists.delete(eff.artifact);
             steps.emit('PUT', { since: t, detail: { key: eff.key, bytes: byteSum(items) } });
+            return { type: 'uploaded', key: eff.key };
+          }
+          if (eff.type === 'upload' && eff.artifact === 'encryptedUdm' && encryptedUdm) {
+            const source = encryptedUdm;
+            await putNdarrayFrom(ctx.store, eff.key, source, { numChunks: eff.numChunks, tags: eff.tags, signal, onProgress: (p) => progress(p) });
+            encryptedUdm = undefined;
+            steps.emit('FDHOPE.ENCRYPT', { since: performance.now() - udmEncryptMs, detail: { what: 'udm', shape: pythonShape(source.shape), streamed: true, passes: 2 } });
+            steps.emit('PUT', { since: t, detail: { key: eff.key, bytes: 8 * source.shape.reduce((x, y) => x * y, 1), streamed: true } });
             return { type: 'uploaded', key: eff.key };
           }
           const m = art(eff.artifact);
