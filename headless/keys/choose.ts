@@ -5,8 +5,9 @@
  * - Liu: the key named for the job, else a NEW key for this job at LIU_SECURITY_LEVEL (kept in
  *   memory, deleted when the job ends).
  * - CKKS: the key set named for the job (it must have what the algorithm needs), else the newest
- *   set in KEYS_PATH that has the relinearization and rotation keys the algorithm needs, else a
- *   new default-128 set, saved to KEYS_PATH for the next jobs. Every key in KEYS_PATH was put there
+ *   set in KEYS_PATH that has the relinearization and rotation keys the algorithm needs on this
+ *   data's shape (lib's `ckksKeyFits`, the app's rule), else a new default-128 set, saved to
+ *   KEYS_PATH for the next jobs. Every key in KEYS_PATH was put there
  *   by the operator (`rory keys …`), so imported and restored sets are candidates too.
  * Keys are created through the engine, so secret material never leaves it.
  */
@@ -14,6 +15,7 @@ import { AppError } from '@/lib/errors';
 import { CKKS_DEFAULT_PARAMS } from '@/lib/crypto/ckks';
 import type { CryptoEngine, KeyId } from '@/lib/engine/types';
 import type { CkksKeyRecord, KeyRecord, KeyStore, UsageRef } from '@/lib/keystore/types';
+import { ckksKeyFits } from '@/lib/rory/algorithms/registry';
 import type { AlgorithmSpec } from '@/lib/rory/algorithms/spec';
 
 export interface KeyChoice {
@@ -32,16 +34,11 @@ export interface KeyChoiceOptions {
   readonly signal?: AbortSignal;
 }
 
-/** What a CKKS key set must have for `spec` on data of `shape`. */
-export function ckksNeeds(spec: AlgorithmSpec, shape: { rows: number; cols: number }): { relin: boolean; steps: number[] } | undefined {
+/** The rotation steps a new CKKS key set needs for `spec` on data of `shape`. */
+function galoisStepsFor(spec: AlgorithmSpec, shape: { rows: number; cols: number }): number[] {
   const need = spec.needs.ckks;
-  if (!need) return undefined;
-  const slots = CKKS_DEFAULT_PARAMS.polyModulusDegree / 2;
-  return { relin: need.relin, steps: [...(need.galoisSteps?.({ rows: shape.rows, cols: shape.cols, slots }) ?? [])] };
-}
-
-export function ckksFits(r: CkksKeyRecord, need: { relin: boolean; steps: readonly number[] }): boolean {
-  return (!need.relin || r.params.hasRelinKeys) && need.steps.every((x) => r.params.galoisSteps?.includes(x));
+  if (!need) return [];
+  return [...(need.galoisSteps?.({ rows: shape.rows, cols: shape.cols, slots: CKKS_DEFAULT_PARAMS.polyModulusDegree / 2 }) ?? [])];
 }
 
 async function named(keys: KeyStore, id: string, scheme: KeyRecord['scheme'], what: string): Promise<KeyRecord> {
@@ -77,13 +74,16 @@ export async function chooseCkks(
   spec: AlgorithmSpec,
   o: Pick<KeyChoiceOptions, 'ckksKeyId' | 'shape' | 'signal'>,
 ): Promise<{ id?: KeyId; created?: { what: string; ms: number } }> {
-  const need = ckksNeeds(spec, o.shape);
+  const need = spec.needs.ckks;
   if (!need) return {};
+  // The same rule as the app's (lib/rory/algorithms/registry.ts): relinearization keys when asked
+  // for, and Galois keys for this shape's rotation steps.
+  const fits = (r: CkksKeyRecord) => ckksKeyFits(spec.id, r.params, o.shape);
   if (o.ckksKeyId) {
     const r = (await named(keys, o.ckksKeyId, 'ckks', 'CKKS key set')) as CkksKeyRecord;
-    if (!ckksFits(r, need)) {
+    if (!fits(r)) {
       throw new AppError('INVALID_KEY', 'the chosen CKKS key set lacks keys this algorithm needs', {
-        userMessage: `The CKKS key set ${r.id} (“${r.label}”) lacks the ${need.relin && !r.params.hasRelinKeys ? 'relinearization' : 'rotation (Galois)'} keys ${spec.title} needs. Name another set, or leave it out to let the job create one.`,
+        userMessage: `The CKKS key set ${r.id} (“${r.label}”) lacks ${need.relin && !r.params.hasRelinKeys ? 'the relinearization keys' : `the rotation (Galois) keys for ${o.shape.rows} × ${o.shape.cols} data that`} ${spec.title} needs. Name another set, or leave it out to let the job create one.`,
       });
     }
     return { id: r.id };
@@ -91,11 +91,11 @@ export async function chooseCkks(
   // One choice at a time per key store: two jobs arriving together must not both make a set.
   const prev = ckksLocks.get(keys) ?? Promise.resolve();
   const mine = prev.then(async () => {
-    const existing = (await keys.list()).find((r): r is CkksKeyRecord => r.scheme === 'ckks' && ckksFits(r, need));
+    const existing = (await keys.list()).find((r): r is CkksKeyRecord => r.scheme === 'ckks' && fits(r));
     if (existing) return { id: existing.id };
     const t = performance.now();
     const rec = await engine.createCkksKey(
-      { params: CKKS_DEFAULT_PARAMS, relinKeys: true, galoisSteps: need.steps },
+      { params: CKKS_DEFAULT_PARAMS, relinKeys: true, galoisSteps: galoisStepsFor(spec, o.shape) },
       { label: `CKKS default-128 (created for ${spec.id})` },
       { signal: o.signal },
     );

@@ -4,7 +4,8 @@
  * (lib/keystore/backup.ts), so it opens with the browser's own import code, and a backup made by
  * the browser's export code is imported by `rory keys import`; real Pyfhel key files
  * (../shared/vectors/ckks-pyfhel) are imported, and `export --pyfhel` writes only the public
- * files, byte for byte. Missing or wrong passphrases fail with what to do.
+ * files, byte for byte. Missing or wrong passphrases fail with what to do. A job's CKKS key set
+ * is chosen by the app's rule: one made for another data shape is not reused.
  */
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,9 @@ import { createInProcessEngine } from '@/lib/engine/in-process';
 import { importBackup, parseBackup } from '@/lib/keystore/backup';
 import { createMemoryKeyStore } from '@/lib/keystore/memory';
 import type { KeyRecord } from '@/lib/keystore/types';
+import { algorithmSpec } from '@/lib/rory/algorithms/registry';
+import { chooseCkks } from '@/headless/keys/choose';
+import { rejection } from '../helpers/errors';
 import { runRory } from '../helpers/headless';
 
 const PYFHEL = new URL('../../../shared/vectors/ckks-pyfhel/', import.meta.url).pathname;
@@ -115,5 +119,26 @@ describe('rory keys', () => {
     const r = await runRory(['keys', 'list'], { ...env, RORY_KEYS_PASSPHRASE_FILE: join(root, 'bad') });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Wrong passphrase/);
+  });
+});
+
+describe('CKKS key choice for a job (headless/keys/choose.ts)', () => {
+  it('a set made for one data shape is reused for that shape and not chosen for another (the app’s rule, ckksKeyFits)', async () => {
+    const keys = createMemoryKeyStore();
+    const engine = createInProcessEngine({ keys });
+    try {
+      const spec = algorithmSpec('PKMEANS');
+      const blobs = await chooseCkks(engine, keys, spec, { shape: { rows: 100, cols: 5 } });
+      expect(blobs.created).toBeDefined();
+      expect(await chooseCkks(engine, keys, spec, { shape: { rows: 100, cols: 5 } })).toEqual({ id: blobs.id });
+      const iris = await chooseCkks(engine, keys, spec, { shape: { rows: 150, cols: 4 } });
+      expect(iris.created).toBeDefined();
+      expect(iris.id).not.toBe(blobs.id);
+      const named = await rejection(chooseCkks(engine, keys, spec, { ckksKeyId: blobs.id, shape: { rows: 150, cols: 4 } }));
+      expect(named.code).toBe('INVALID_KEY');
+      expect(named.userMessage).toMatch(/rotation \(Galois\) keys for 150 × 4 data/);
+    } finally {
+      engine.dispose();
+    }
   });
 });
