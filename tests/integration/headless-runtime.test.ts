@@ -56,6 +56,15 @@ describe('node-fetch', () => {
     expect(Buffer.from((text as { body: number[] }).body).toString('utf8')).toBe('héllo');
   });
 
+  it('sends a Blob body (how streamed chunks leave) with its length and type', async () => {
+    const blob = new Blob([Uint8Array.of(1, 2), 'x', new Uint8Array(70_000).fill(7)], { type: 'application/octet-stream' });
+    const r = await nodeFetch(`${base}/echo`, { method: 'PUT', body: blob });
+    const j = (await r.json()) as { headers: Record<string, string>; body: number[] };
+    expect(j.headers['content-length']).toBe(String(70_003));
+    expect(j.headers['content-type']).toBe('application/octet-stream');
+    expect(j.body).toEqual([...new Uint8Array(await blob.arrayBuffer())]);
+  });
+
   it('a 204 has no body; error statuses keep their headers and body', async () => {
     const r = await nodeFetch(`${base}/nobody`, { method: 'POST' });
     expect(r.status).toBe(204);
