@@ -115,6 +115,17 @@ const bool01 = z
   .union([z.boolean(), z.enum(['0', '1', 'true', 'false'])], { message: 'must be 0 or 1' })
   .transform((v) => v === true || v === '1' || v === 'true');
 
+/** An optional URL setting (empty = not set), checked by `problem`, without trailing slashes. */
+const optionalUrl = (what: string, problem: (v: string) => string | null) =>
+  z
+    .string()
+    .trim()
+    .max(500, { message: `${what} is too long` })
+    .superRefine((v, ctx) => {
+      const p = v === '' ? null : problem(v);
+      if (p) ctx.addIssue({ code: 'custom', message: p });
+    })
+    .transform((v) => v.replace(/\/+$/, ''));
 const text = (what: string, max = 200) =>
   z.string().trim().min(1, { message: `${what} must not be empty` }).max(max, { message: `${what} is too long` });
 
@@ -126,24 +137,8 @@ export const settingsSchema = z.object({
   // Browser-blocked ports are refused below unless RORY_MANAGER_URL is set (then the browser
   // never connects to this port: a proxy does, e.g. to upstream's 6000).
   RORY_MANAGER_PORT: int(1, 65535, 'Port'),
-  RORY_MANAGER_URL: z
-    .string()
-    .trim()
-    .max(500, { message: 'Manager URL is too long' })
-    .superRefine((v, ctx) => {
-      const problem = v === '' ? null : baseUrlProblem(v);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    .transform((v) => v.replace(/\/+$/, '')),
-  RORY_WORKER_URL_TEMPLATE: z
-    .string()
-    .trim()
-    .max(500, { message: 'Worker URL template is too long' })
-    .superRefine((v, ctx) => {
-      const problem = v === '' ? null : workerUrlTemplateProblem(v);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    .transform((v) => v.replace(/\/+$/, '')),
+  RORY_MANAGER_URL: optionalUrl('Manager URL', baseUrlProblem),
+  RORY_WORKER_URL_TEMPLATE: optionalUrl('Worker URL template', workerUrlTemplateProblem),
   MAX_WORKERS: int(1, 16, 'Max workers'),
   MAX_ITERATIONS: int(1, 1000, 'Max iterations'),
   WORKER_TIMEOUT: int(1, 86400, 'Worker timeout'),

@@ -10,6 +10,7 @@ import { plainMatrix } from '@/lib/data/matrix';
 import { AppError } from '@/lib/errors';
 
 const TOL = 1e-6;
+const ROTATED_TOL = 1e-5;
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol = TOL): void {
   for (let i = 0; i < want.length; i++) {
@@ -419,13 +420,14 @@ describe('worker evaluator from the public bundle (§5.3, D4)', () => {
   it('rotate by the generated steps; other steps are a typed missing-key error', () => {
     worker.scoped(() => {
       const a = worker.load(keys.encryptRow(A));
+      // A rotation adds key-switching noise to the fresh-encryption noise: compare at 10× TOL.
       const left = keys.decryptVector(worker.save(worker.rotate(a, 1)));
-      expectClose(left.subarray(0, 4), A.subarray(1));
+      expectClose(left.subarray(0, 4), A.subarray(1), ROTATED_TOL);
       const right = keys.decryptVector(worker.save(worker.rotate(a, -1)));
-      expect(Math.abs(right[0])).toBeLessThan(TOL);
-      expectClose(right.subarray(1, 6), A);
+      expect(Math.abs(right[0])).toBeLessThan(ROTATED_TOL);
+      expectClose(right.subarray(1, 6), A, ROTATED_TOL);
       const two = keys.decryptVector(worker.save(worker.rotate(a, 2)));
-      expectClose(two.subarray(0, 3), A.subarray(2));
+      expectClose(two.subarray(0, 3), A.subarray(2), ROTATED_TOL);
       expectClose(keys.decryptVector(worker.save(worker.rotate(a, 0))), A);
       const e = expectAppError(() => worker.rotate(a, 3), 'INVALID_KEY', /rotation/);
       expect(e.details).toMatchObject({ step: 3 });

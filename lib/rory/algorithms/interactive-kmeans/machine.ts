@@ -190,21 +190,9 @@ export interface Transition {
   readonly effects: readonly Effect[];
 }
 
-export interface KmeansConfigInput {
-  readonly algorithm: KmeansAlgorithm;
-  readonly jobId: string;
-  readonly p: string;
-  readonly n: number;
-  readonly a: number;
-  readonly k: number;
-  readonly numChunks?: number;
-  readonly maxIterations?: number;
-  readonly tolerance?: number;
-  readonly udmSens?: number;
-  readonly shiftSens?: number;
-  readonly experimentId?: string;
-  readonly acknowledged?: boolean;
-}
+/** What a caller gives: the job's identity and shape; every tuning value has a default (D6). */
+export type KmeansConfigInput = Pick<KmeansConfig, 'algorithm' | 'jobId' | 'p' | 'n' | 'a' | 'k' | 'experimentId'> &
+  Partial<Pick<KmeansConfig, 'numChunks' | 'maxIterations' | 'tolerance' | 'udmSens' | 'shiftSens' | 'acknowledged'>>;
 
 /** Fills defaults (D6) and freezes the configuration. Validation happens in `initialState`. */
 export function kmeansConfig(c: KmeansConfigInput): KmeansConfig {
