@@ -1,9 +1,9 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { toAppError } from '@/lib/errors';
-import { isTerminal, phaseName } from '@/lib/jobs/controller';
+import { isTerminal, phaseName } from '@/lib/jobs/status';
 import type { JobRecord } from '@/lib/jobs/types';
 import { algorithmSpec, jobLeakageProfile } from '@/lib/rory/algorithms/registry';
 import { useJob, useJobActions, useJobRunning } from '@/lib/queries/jobs';
@@ -164,16 +164,18 @@ function JobDetail({ job }: { job: JobRecord }) {
         )}
 
         {job.result && <JobResults job={job} />}
-        <RoundTimeline job={job} />
-        <EventLog job={job} />
+        <RoundTimeline events={job.events} approvals={job.approvals} />
+        <EventLog events={job.events} />
       </div>
     </>
   );
 }
 
-function RoundTimeline({ job }: { job: JobRecord }) {
+// Memoised on the events and approvals, which keep their identity across progress ticks
+// (lib/jobs/live.ts), so a running job's progress re-renders only the progress card.
+const RoundTimeline = memo(function RoundTimeline({ events, approvals: approvalList }: { events: JobRecord['events']; approvals: JobRecord['approvals'] }) {
   const rounds = new Map<number, { events: string[]; ms: number }>();
-  for (const e of job.events) {
+  for (const e of events) {
     if (e.round === undefined) continue;
     const r = rounds.get(e.round) ?? { events: [], ms: 0 };
     r.events.push(e.name);
@@ -181,7 +183,7 @@ function RoundTimeline({ job }: { job: JobRecord }) {
     rounds.set(e.round, r);
   }
   if (rounds.size === 0) return null;
-  const approvals = new Map(job.approvals.map((a) => [a.round, a]));
+  const approvals = new Map(approvalList.map((a) => [a.round, a]));
   return (
     <Card title="Rounds">
       <ol className="flex flex-wrap gap-2" aria-label="Round timeline">
@@ -198,10 +200,10 @@ function RoundTimeline({ job }: { job: JobRecord }) {
       </ol>
     </Card>
   );
-}
+});
 
-function EventLog({ job }: { job: JobRecord }) {
-  if (job.events.length === 0) return null;
+const EventLog = memo(function EventLog({ events }: { events: JobRecord['events'] }) {
+  if (events.length === 0) return null;
   return (
     <Card title="Event log">
       <div className="max-h-80 overflow-auto">
@@ -216,7 +218,7 @@ function EventLog({ job }: { job: JobRecord }) {
             </tr>
           </thead>
           <tbody>
-            {job.events.map((e, i) => (
+            {events.map((e, i) => (
               <tr key={i} className={`border-t border-slate-100 ${e.level === 'error' ? 'text-red-700' : e.level === 'warn' ? 'text-amber-800' : ''}`}>
                 <td className="py-1 tabular-nums">{new Date(e.at).toLocaleTimeString()}</td>
                 <td className="font-mono">{e.name}</td>
@@ -230,4 +232,4 @@ function EventLog({ job }: { job: JobRecord }) {
       </div>
     </Card>
   );
-}
+});

@@ -6,12 +6,14 @@ import { algorithms, algorithmSpec } from '@/lib/rory/algorithms/registry';
 import type { CkksKeyRecord } from '@/lib/keystore/types';
 import { useKeys } from '@/lib/queries/keys';
 import type { JobAlgorithm } from '@/lib/jobs/types';
+import { formJobSize } from '@/lib/jobs/budget';
 import { useDatasetChoices, useJobActions } from '@/lib/queries/jobs';
 import { useSettings } from '@/lib/queries/settings';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
 import { LeakagePanel } from './LeakagePanel';
+import { JobSizePanel } from './JobSizePanel';
 
 const ALGORITHMS = algorithms();
 const field = 'mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm';
@@ -49,20 +51,28 @@ export function NewJobForm() {
   }
 
   const selected = datasetId || datasets?.[0]?.id || '';
+  const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
+  const testDatasetId = has('testDataset') ? testId || datasets?.find((d) => d.id !== selected)?.id : undefined;
+  const params = {
+    ...(has('testDataset') ? { testDatasetId } : {}),
+    ...(has('k') ? { k: num(k) } : {}),
+    ...(has('maxIterations') ? { maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS } : {}),
+    ...(has('tolerance') ? { tolerance: num(tolerance) } : {}),
+    ...(has('sens') ? { sens: num(sens) } : {}),
+    ...(has('threshold') ? { threshold: num(threshold) } : {}),
+  };
+  const size = formJobSize(
+    algorithm,
+    datasets?.find((d) => d.id === selected),
+    params,
+    settings?.settings,
+    testDatasetId ? datasets?.find((d) => d.id === testDatasetId) : undefined,
+  );
   const onSubmit = async (e: React.FormEvent) => {
     e.preventDefault();
     setError(null);
-    const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
     const chosenCkks = pqc ? (usableCkks.some((r) => r.id === ckksKeyId) ? ckksKeyId : usableCkks[0]?.id) : undefined;
     try {
-      const params = {
-        ...(has('testDataset') ? { testDatasetId: testId || datasets?.find((d) => d.id !== selected)?.id } : {}),
-        ...(has('k') ? { k: num(k) } : {}),
-        ...(has('maxIterations') ? { maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS } : {}),
-        ...(has('tolerance') ? { tolerance: num(tolerance) } : {}),
-        ...(has('sens') ? { sens: num(sens) } : {}),
-        ...(has('threshold') ? { threshold: num(threshold) } : {}),
-      };
       const job = await create.mutateAsync({ algorithm, datasetId: selected, params: chosenCkks ? { ...params, ckksKeyId: chosenCkks } : params });
       router.push(`/jobs/?id=${job.id}`);
     } catch (err) {
@@ -157,13 +167,18 @@ export function NewJobForm() {
         <div className="md:col-span-2">
           <LeakagePanel algorithm={algorithm} />
         </div>
+        {size && (
+          <div className="md:col-span-2">
+            <JobSizePanel size={size} onUseAlternative={size.ok ? undefined : () => setAlgorithm('PKMEANS')} canSwitch={spec.kind === 'clustering' && algorithm !== 'PKMEANS'} />
+          </div>
+        )}
         {error && (
           <div className="md:col-span-2">
             <Alert tone="error">{error}</Alert>
           </div>
         )}
         <div className="md:col-span-2">
-          <Button type="submit" variant="primary" disabled={!selected || create.isPending}>
+          <Button type="submit" variant="primary" disabled={!selected || create.isPending || size?.ok === false}>
             Create job
           </Button>
         </div>

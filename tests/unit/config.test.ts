@@ -18,9 +18,12 @@ const UPSTREAM_VARIABLES = [
   'MICTLANX_MAX_RETRIES', 'MICTLANX_PROTOCOL', 'SOURCE_PATH', 'SINK_PATH', 'LOG_PATH', 'KEYS_PATH', 'ENV_FILE_PATH',
 ];
 
+/** Settings of the browser app that upstream does not have (its env files ignore them). */
+const BROWSER_VARIABLES = ['JOB_SIZE_BUDGET_MB'];
+
 describe('settings schema', () => {
-  it('covers every variable of the upstream client table, each with help text', () => {
-    expect([...SETTING_KEYS].sort()).toEqual([...UPSTREAM_VARIABLES].sort());
+  it('covers every variable of the upstream client table (and the browser\'s own), each with help text', () => {
+    expect([...SETTING_KEYS].sort()).toEqual([...UPSTREAM_VARIABLES, ...BROWSER_VARIABLES].sort());
     for (const spec of SETTING_SPECS) {
       expect(spec.help.length).toBeGreaterThan(10);
       if (spec.applicability !== 'used') expect(spec.note, spec.key).toBeTruthy();
@@ -32,7 +35,7 @@ describe('settings schema', () => {
       NUM_CHUNKS: 4, MAX_ITERATIONS: 10, WORKER_TIMEOUT: 300, MICTLANX_BUCKET_ID: 'rory', LIU_SECURITY_LEVEL: 128,
       MICTLANX_TIMEOUT: 120, MICTLANX_MAX_RETRIES: 10, LIU_DECIMALS: 6, LIU_ROUND: false, LIU_SEED: 123, CKKS_DECIMALS: 2,
       CKKS_ROUND: false, PUBKEY_FILENAME: 'pubkey', SECRET_KEY_FILENAME: 'secretkey', MICTLANX_PROTOCOL: 'http', MAX_WORKERS: 2,
-      RORY_MANAGER_PORT: 6001, NODE_ID: 'rory-client-0',
+      RORY_MANAGER_PORT: 6001, NODE_ID: 'rory-client-0', JOB_SIZE_BUDGET_MB: 1000,
     });
     expect(validateSettings({})).toEqual({ ok: true, settings: DEFAULT_SETTINGS });
   });
