@@ -6,7 +6,7 @@ import { toAppError } from '@/lib/errors';
 import { isTerminal, phaseName } from '@/lib/jobs/status';
 import type { JobRecord } from '@/lib/jobs/types';
 import { algorithmSpec, jobLeakageProfile } from '@/lib/rory/algorithms/registry';
-import { useJob, useJobActions, useJobRunning } from '@/lib/queries/jobs';
+import { useJob, useJobActions, useJobProgress, useJobRunning } from '@/lib/queries/jobs';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
 import { Card, PageHeader } from '../ui/Card';
@@ -52,7 +52,6 @@ function JobDetail({ job }: { job: JobRecord }) {
     }
   };
 
-  const transfers = Object.entries(job.progress).filter(([k]) => k.startsWith('transfer:'));
   return (
     <>
       <PageHeader
@@ -148,26 +147,37 @@ function JobDetail({ job }: { job: JobRecord }) {
           </Card>
         )}
 
-        {(running || job.status === 'awaiting-approval') && (
-          <Card title={spec.kind === 'clustering' && spec.fields.includes('maxIterations') ? `Progress — round ${job.round} of at most ${job.params.maxIterations ?? 10}` : 'Progress'}>
-            <p className="mb-3 text-xs text-slate-600" data-testid="job-phase">
-              Current step: {phaseName(job.progress.phase)}
-            </p>
-            <div className="grid gap-3 md:grid-cols-2">
-              <ProgressBar label="Encryption" value={job.progress.encrypt ?? 0} />
-              {spec.needs.fdhope && <ProgressBar label="FDHOPE encryption" value={job.progress.fdhope ?? 0} />}
-              {transfers.slice(-2).map(([k, v]) => (
-                <ProgressBar key={k} label={`Transfer ${k.slice('transfer:'.length)}`} value={v} />
-              ))}
-            </div>
-          </Card>
-        )}
+        {(running || job.status === 'awaiting-approval') && <ProgressCard job={job} />}
 
         {job.result && <JobResults job={job} />}
         <RoundTimeline events={job.events} approvals={job.approvals} />
         <EventLog events={job.events} />
       </div>
     </>
+  );
+}
+
+/**
+ * The live progress of a running job: the only part of the job page that re-renders on a progress
+ * tick (the rest follows `useJob`, which changes on state changes only; issue #13 item 1).
+ */
+function ProgressCard({ job }: { job: JobRecord }) {
+  const spec = algorithmSpec(job.algorithm);
+  const live = useJobProgress(job.id) ?? job;
+  const transfers = Object.entries(live.progress).filter(([k]) => k.startsWith('transfer:'));
+  return (
+    <Card title={spec.kind === 'clustering' && spec.fields.includes('maxIterations') ? `Progress — round ${live.round} of at most ${job.params.maxIterations ?? 10}` : 'Progress'}>
+      <p className="mb-3 text-xs text-slate-600" data-testid="job-phase">
+        Current step: {phaseName(live.progress.phase)}
+      </p>
+      <div className="grid gap-3 md:grid-cols-2">
+        <ProgressBar label="Encryption" value={live.progress.encrypt ?? 0} />
+        {spec.needs.fdhope && <ProgressBar label="FDHOPE encryption" value={live.progress.fdhope ?? 0} />}
+        {transfers.slice(-2).map(([k, v]) => (
+          <ProgressBar key={k} label={`Transfer ${k.slice('transfer:'.length)}`} value={v} />
+        ))}
+      </div>
+    </Card>
   );
 }
 
@@ -207,13 +217,14 @@ const EventLog = memo(function EventLog({ events }: { events: JobRecord['events'
   return (
     <Card title="Event log">
       <div className="max-h-80 overflow-auto">
-        <table className="w-full text-xs" data-testid="event-log">
+        {/* Fixed layout: the browser sizes columns from the header, not from every row, so a long log stays cheap to lay out. */}
+        <table className="w-full table-fixed text-xs" data-testid="event-log">
           <thead className="text-left text-slate-500">
             <tr>
-              <th className="py-1">Time</th>
-              <th>Event</th>
-              <th>Round</th>
-              <th className="text-right">Duration</th>
+              <th className="w-24 py-1">Time</th>
+              <th className="w-44">Event</th>
+              <th className="w-14">Round</th>
+              <th className="w-20 text-right">Duration</th>
               <th className="pl-3">Detail</th>
             </tr>
           </thead>
@@ -221,10 +232,10 @@ const EventLog = memo(function EventLog({ events }: { events: JobRecord['events'
             {events.map((e, i) => (
               <tr key={i} className={`border-t border-slate-100 ${e.level === 'error' ? 'text-red-700' : e.level === 'warn' ? 'text-amber-800' : ''}`}>
                 <td className="py-1 tabular-nums">{new Date(e.at).toLocaleTimeString()}</td>
-                <td className="font-mono">{e.name}</td>
+                <td className="break-words font-mono">{e.name}</td>
                 <td>{e.round === undefined ? '' : e.round + 1}</td>
                 <td className="text-right tabular-nums">{e.durationMs === undefined ? '' : `${e.durationMs.toFixed(0)} ms`}</td>
-                <td className="pl-3 text-slate-600">{e.detail}</td>
+                <td className="break-words pl-3 text-slate-600">{e.detail}</td>
               </tr>
             ))}
           </tbody>

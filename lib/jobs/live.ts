@@ -19,7 +19,7 @@ import type { JobEvent, JobRecord } from './types';
 
 export const JOBS_MESSAGE = 'rory-jobs';
 /** Progress and events of one running job reach the page at most this often. */
-export const LIVE_INTERVAL_MS = 100;
+export const LIVE_INTERVAL_MS = 250;
 
 export type JobsMessage =
   | { readonly kind: typeof JOBS_MESSAGE; readonly type: 'reset'; readonly jobs: readonly JobRecord[]; readonly running: readonly string[] }
@@ -78,11 +78,23 @@ export interface JobsSnapshot {
   readonly error?: SerializedError;
   /** Newest first. */
   readonly jobs: readonly JobRecord[];
+  /** Each job's latest record (progress included). */
   readonly byId: ReadonlyMap<string, JobRecord>;
+  /**
+   * Each job's record as of its last change other than progress (round, progress, updatedAt): the
+   * same object across progress ticks, so a view of everything but the progress skips those.
+   */
+  readonly stableById: ReadonlyMap<string, JobRecord>;
   readonly running: ReadonlySet<string>;
 }
 
-export const CONNECTING: JobsSnapshot = Object.freeze({ status: 'connecting', jobs: Object.freeze([]), byId: new Map<string, JobRecord>(), running: new Set<string>() });
+export const CONNECTING: JobsSnapshot = Object.freeze({
+  status: 'connecting',
+  jobs: Object.freeze([]),
+  byId: new Map<string, JobRecord>(),
+  stableById: new Map<string, JobRecord>(),
+  running: new Set<string>(),
+});
 
 /**
  * The page's in-memory copy of the job records, fed by JobsMessages, for `useSyncExternalStore`.
@@ -107,21 +119,31 @@ export class JobMirror {
     }
     if (m.type === 'reset') {
       const byId = new Map<string, JobRecord>();
-      for (const j of m.jobs) byId.set(j.id, reuse(this.state.byId.get(j.id), j));
-      this.set(build(byId, new Set(m.running)));
+      const stableById = new Map<string, JobRecord>();
+      for (const j of m.jobs) this.put(byId, stableById, j);
+      this.set(build(byId, stableById, new Set(m.running)));
       return;
     }
     const byId = new Map(this.state.byId);
+    const stableById = new Map(this.state.stableById);
     const running = new Set(this.state.running);
     if (m.removed) {
       byId.delete(m.jobId);
+      stableById.delete(m.jobId);
       running.delete(m.jobId);
     } else {
-      if (m.job) byId.set(m.jobId, reuse(byId.get(m.jobId), m.job));
+      if (m.job) this.put(byId, stableById, m.job);
       if (m.running) running.add(m.jobId);
       else running.delete(m.jobId);
     }
-    this.set(build(byId, running));
+    this.set(build(byId, stableById, running));
+  }
+
+  private put(byId: Map<string, JobRecord>, stableById: Map<string, JobRecord>, job: JobRecord): void {
+    const next = reuse(this.state.byId.get(job.id), job);
+    byId.set(job.id, next);
+    const stable = this.state.stableById.get(job.id);
+    stableById.set(job.id, stable && onlyProgressDiffers(stable, next) ? stable : next);
   }
 
   /** The job worker failed (could not start, crashed): views show `error`. */
@@ -135,9 +157,27 @@ export class JobMirror {
   }
 }
 
-function build(byId: Map<string, JobRecord>, running: Set<string>): JobsSnapshot {
+function build(byId: Map<string, JobRecord>, stableById: Map<string, JobRecord>, running: Set<string>): JobsSnapshot {
   const jobs = [...byId.values()].sort((a, b) => b.createdAt - a.createdAt);
-  return Object.freeze({ status: 'ready' as const, jobs, byId, running });
+  return Object.freeze({ status: 'ready' as const, jobs, byId, stableById, running });
+}
+
+/** Fields that change on every progress tick; every other field makes a record "stable"-new. */
+const PROGRESS_FIELDS = new Set(['progress', 'round', 'updatedAt']);
+/** Fields `reuse` already gave their previous identity when equal (possibly large: compared by identity). */
+const REUSED_FIELDS = new Set(['events', 'approvals', 'params', 'result']);
+
+/** Whether `b` differs from `a` (after `reuse`) only in round, progress and updatedAt. */
+function onlyProgressDiffers(a: JobRecord, b: JobRecord): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) {
+    if (PROGRESS_FIELDS.has(k)) continue;
+    const x = (a as unknown as Record<string, unknown>)[k];
+    const y = (b as unknown as Record<string, unknown>)[k];
+    if (x === y) continue;
+    if (REUSED_FIELDS.has(k) || typeof x !== 'object' || typeof y !== 'object' || !sameJson(x, y)) return false;
+  }
+  return true;
 }
 
 /** `next`, with the parts equal to `prev`'s taken from `prev` (so their identity is kept). */

@@ -40,10 +40,30 @@ export function useJobs(): LiveQuery<readonly JobRecord[]> {
   return { data: s.status === 'ready' ? s.jobs : undefined, isPending: s.status === 'connecting', error: errorOf(s) };
 }
 
-/** One job (`null` when there is no such job). */
+/**
+ * One job (`null` when there is no such job), as of its last change other than progress: the
+ * component re-renders on status, approvals, events, results — not on every progress tick (see
+ * `useJobProgress`).
+ */
 export function useJob(id: string): LiveQuery<JobRecord | null> {
-  const s = useJobsSnapshot();
-  return { data: s.status === 'ready' ? (s.byId.get(id) ?? null) : undefined, isPending: s.status === 'connecting', error: errorOf(s) };
+  const get = useCallback(() => snapshot().stableById.get(id), [id]);
+  const job = useSyncExternalStore(subscribe, get, () => undefined);
+  const status = useSyncExternalStore(subscribe, statusOf, () => CONNECTING.status);
+  const failure = useSyncExternalStore(subscribe, failureOf, () => undefined);
+  return {
+    data: status === 'ready' ? (job ?? null) : undefined,
+    isPending: status === 'connecting',
+    error: status === 'failed' && failure ? toAppError(failure) : null,
+  };
+}
+
+const statusOf = () => snapshot().status;
+const failureOf = () => snapshot().error;
+
+/** A running job's live round and progress (the latest record's; re-renders on every tick). */
+export function useJobProgress(id: string): Pick<JobRecord, 'round' | 'progress'> | undefined {
+  const get = useCallback(() => snapshot().byId.get(id), [id]);
+  return useSyncExternalStore(subscribe, get, () => undefined);
 }
 
 /** Whether the job is running in this page's job worker. */

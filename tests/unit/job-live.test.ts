@@ -123,6 +123,35 @@ describe('JobMirror (page side)', () => {
     expect(mirror.snapshot().byId.get('j1')!.events).toHaveLength(2);
   });
 
+  it('keeps a stable record across progress-only updates, and replaces it on any other change', () => {
+    const mirror = new JobMirror();
+    mirror.apply({ kind: JOBS_MESSAGE, type: 'reset', jobs: [record('j1', { events: [{ at: 5, name: 'STARTED' }] })], running: ['j1'] });
+    const stable = mirror.snapshot().stableById.get('j1')!;
+    for (let i = 1; i <= 5; i++) {
+      mirror.apply({
+        kind: JOBS_MESSAGE,
+        type: 'update',
+        jobId: 'j1',
+        job: record('j1', { events: [{ at: 5, name: 'STARTED' }], round: i, updatedAt: 10 + i, progress: { encrypt: i / 5 } }),
+        running: true,
+      });
+      expect(mirror.snapshot().stableById.get('j1')).toBe(stable);
+      expect(mirror.snapshot().byId.get('j1')!.progress.encrypt).toBe(i / 5);
+    }
+    mirror.apply({ kind: JOBS_MESSAGE, type: 'update', jobId: 'j1', job: record('j1', { events: [{ at: 5, name: 'STARTED' }], status: 'awaiting-approval' }), running: true });
+    expect(mirror.snapshot().stableById.get('j1')).not.toBe(stable);
+    expect(mirror.snapshot().stableById.get('j1')!.status).toBe('awaiting-approval');
+    const withApproval = mirror.snapshot().stableById.get('j1')!;
+    mirror.apply({
+      kind: JOBS_MESSAGE,
+      type: 'update',
+      jobId: 'j1',
+      job: record('j1', { events: [{ at: 5, name: 'STARTED' }, { at: 7, name: 'PUT' }], status: 'awaiting-approval' }),
+      running: true,
+    });
+    expect(mirror.snapshot().stableById.get('j1')).not.toBe(withApproval);
+  });
+
   it('reports a worker that failed', () => {
     const mirror = new JobMirror();
     mirror.fail({ code: 'JOBSTORE_FAILURE', message: 'x', userMessage: 'The job records could not be read.' });
