@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { memo, useState } from 'react';
+import { memo, useDeferredValue, useState } from 'react';
 import { toAppError } from '@/lib/errors';
 import { isTerminal, phaseName } from '@/lib/jobs/status';
 import type { JobRecord } from '@/lib/jobs/types';
@@ -41,6 +41,9 @@ function JobDetail({ job }: { job: JobRecord }) {
   const pending = job.approvals.find((a) => !a.decision);
   const canRun = !running && (job.status === 'draft' || isTerminal(job.status));
   const needsAck = profile.requiresAcknowledgement && !job.acknowledgement;
+  // Results render in a deferred (interruptible, time-sliced) pass, so the page stays responsive
+  // when a large job's results appear.
+  const resultJob = useDeferredValue(job.result ? job : null);
 
   const run = async () => {
     setActionError(null);
@@ -149,7 +152,7 @@ function JobDetail({ job }: { job: JobRecord }) {
 
         {(running || job.status === 'awaiting-approval') && <ProgressCard job={job} />}
 
-        {job.result && <JobResults job={job} />}
+        {job.result && resultJob?.result && <JobResults job={resultJob} />}
         <RoundTimeline events={job.events} approvals={job.approvals} />
         <EventLog events={job.events} />
       </div>
