@@ -7,6 +7,7 @@ import type { CkksKeyRecord } from '@/lib/keystore/types';
 import { useKeys } from '@/lib/queries/keys';
 import type { JobAlgorithm } from '@/lib/jobs/types';
 import { formJobSize } from '@/lib/jobs/budget';
+import { ckksKeyFits } from '@/lib/jobs/ckks-fit';
 import { useDatasetChoices, useJobActions } from '@/lib/queries/jobs';
 import { useSettings } from '@/lib/queries/settings';
 import { Alert } from '../ui/Alert';
@@ -38,7 +39,6 @@ export function NewJobForm() {
   const classify = spec.kind === 'classification';
   const pqc = spec.needs.ckks !== false;
   const needsRelin = spec.needs.ckks !== false && spec.needs.ckks.relin;
-  const usableCkks = ckksKeys.filter((r) => !needsRelin || r.params.hasRelinKeys);
   const [testId, setTestId] = useState('');
   const [error, setError] = useState<string | null>(null);
 
@@ -51,6 +51,10 @@ export function NewJobForm() {
   }
 
   const selected = datasetId || datasets?.[0]?.id || '';
+  const selectedShape = datasets?.find((d) => d.id === selected);
+  // Only key sets with every evaluation key this algorithm needs on this dataset's shape (the
+  // rotation steps of private k-means depend on rows and columns); otherwise the job creates one.
+  const usableCkks = selectedShape ? ckksKeys.filter((r) => ckksKeyFits(spec, r, selectedShape)) : [];
   const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
   const testDatasetId = has('testDataset') ? testId || datasets?.find((d) => d.id !== selected)?.id : undefined;
   const params = {
@@ -63,7 +67,7 @@ export function NewJobForm() {
   };
   const size = formJobSize(
     algorithm,
-    datasets?.find((d) => d.id === selected),
+    selectedShape,
     params,
     settings?.settings,
     testDatasetId ? datasets?.find((d) => d.id === testDatasetId) : undefined,

@@ -38,6 +38,7 @@ import type { ApprovalDecision, ApprovalRequest, JobLogEvent, JobProgress, RunCo
 import { createManagerClient } from '../rory/manager-client';
 import { createWorkerClient } from '../rory/worker-client';
 import { assertWithinBudget, sizeInputOf } from './budget';
+import { ckksKeyFits, ckksStepsFor } from './ckks-fit';
 import { PHASES, type Phase } from './status';
 import type { JobStore } from './store';
 import type { ApprovalRecord, JobAlgorithm, JobEvent, JobParams, JobRecord, JobResult, JobStatus } from './types';
@@ -505,10 +506,8 @@ export class JobController {
     }
     const need = spec.needs.ckks;
     if (need) {
-      const slots = CKKS_DEFAULT_PARAMS.polyModulusDegree / 2;
-      const steps = need.galoisSteps?.({ rows: dataset.record.rows, cols: dataset.record.cols, slots }) ?? [];
-      const fits = (r: CkksKeyRecord) =>
-        (!need.relin || r.params.hasRelinKeys) && (steps.length === 0 || steps.every((x) => r.params.galoisSteps?.includes(x)));
+      const steps = ckksStepsFor(spec, dataset.record);
+      const fits = (r: CkksKeyRecord) => ckksKeyFits(spec, r, dataset.record);
       if (job.params.ckksKeyId) {
         const r = (await chosen(job.params.ckksKeyId, 'ckks', 'CKKS key set')) as CkksKeyRecord;
         if (!fits(r)) {
