@@ -55,21 +55,28 @@ export function Scatter({
     ctx.moveTo(pad, pad);
     ctx.lineTo(pad, height - pad);
     ctx.stroke();
-    ctx.globalAlpha = 0.8;
-    // One path per colour: a few fills instead of one per record.
-    for (let c = 0; c < PALETTE.length; c++) {
-      ctx.fillStyle = PALETTE[c];
-      ctx.beginPath();
-      for (let i = 0; i < n; i++) {
-        if (colour(labels[i]) !== c) continue;
-        const x = sx(points[2 * i]);
-        const y = sy(points[2 * i + 1]);
-        ctx.moveTo(x + 3, y);
-        ctx.arc(x, y, 3, 0, 2 * Math.PI);
+    // Each colour's dot is drawn once on a small canvas and stamped per record: a bitmap copy per
+    // record instead of rasterising one arc per record (several times cheaper for 1 000+ records).
+    const r = 3;
+    const side = Math.ceil((2 * r + 2) * ratio);
+    const dots = PALETTE.map((fill) => {
+      const dot = document.createElement('canvas');
+      dot.width = side;
+      dot.height = side;
+      const d = dot.getContext('2d');
+      if (d) {
+        d.scale(ratio, ratio);
+        d.globalAlpha = 0.8;
+        d.fillStyle = fill;
+        d.beginPath();
+        d.arc(r + 1, r + 1, r, 0, 2 * Math.PI);
+        d.fill();
       }
-      ctx.fill();
+      return dot;
+    });
+    for (let i = 0; i < n; i++) {
+      ctx.drawImage(dots[colour(labels[i])], sx(points[2 * i]) - r - 1, sy(points[2 * i + 1]) - r - 1, side / ratio, side / ratio);
     }
-    ctx.globalAlpha = 1;
   }, [points, labels, n, width, height]);
 
   return (
