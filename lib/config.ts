@@ -2,7 +2,8 @@
  * @module config
  * The Data Owner's settings: every variable of the upstream client's configuration table
  * (spec/protocol.md §10) with the upstream defaults (D6), validated with a schema, plus import
- * and export of upstream `.client.env` files (KEY=VALUE lines).
+ * and export of upstream `.client.env` files (KEY=VALUE lines). One setting is the browser's own:
+ * JOB_SIZE_BUDGET_MB, the largest job the app starts (issue #13 item 3).
  *
  * Precedence: built-in defaults < deployment `config.json` < settings the user saved.
  * Pure: no I/O here (see lib/settings-store.ts).
@@ -154,6 +155,7 @@ export const settingsSchema = z.object({
   PUBKEY_FILENAME: z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be a plain file name' }),
   SECRET_KEY_FILENAME: z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be a plain file name' }),
   NUM_CHUNKS: int(1, 1024, 'Number of chunks'),
+  JOB_SIZE_BUDGET_MB: int(1, 1_000_000, 'Job size budget'),
   MICTLANX_ROUTERS: z
     .string()
     .trim()
@@ -222,6 +224,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   PUBKEY_FILENAME: 'pubkey',
   SECRET_KEY_FILENAME: 'secretkey',
   NUM_CHUNKS: 4,
+  // Not an upstream variable: the browser's own limit (issue #13 item 3), 1 GB.
+  JOB_SIZE_BUDGET_MB: 1000,
   MICTLANX_ROUTERS: 'mictlanx-router-0:127.0.0.1:63666',
   MICTLANX_ROUTER_URLS: '',
   MICTLANX_BUCKET_ID: 'rory',
@@ -245,6 +249,7 @@ export const SETTING_SPECS: readonly SettingSpec[] = Object.freeze([
   { key: 'RORY_WORKER_URL_TEMPLATE', label: 'Worker URL template', group: 'Rory', kind: 'string', applicability: 'used', help: 'How a worker the Manager hands out is reached, e.g. /rory/workers/{worker_id}/{worker_port}. Empty: the URL the Manager gives, else http://{worker_id}:{worker_port}.' },
   { key: 'MAX_WORKERS', label: 'Max workers', group: 'Rory', kind: 'int', applicability: 'used', help: 'Size of the Web Worker pool that encrypts and decrypts in this browser.' },
   { key: 'MAX_ITERATIONS', label: 'Max iterations', group: 'Rory', kind: 'int', applicability: 'used', help: 'Default cap on interactive rounds (sent as Max-Iterations).' },
+  { key: 'JOB_SIZE_BUDGET_MB', label: 'Job size budget (MB)', group: 'Rory', kind: 'int', applicability: 'used', help: 'Largest job this browser starts, in MB built, uploaded and downloaded (1 GB = 1000). The jobs form shows each job’s size; larger jobs are refused with the linear alternative (private k-means). Not an upstream variable.' },
   { key: 'WORKER_TIMEOUT', label: 'Worker timeout (s)', group: 'Rory', kind: 'int', applicability: 'used', help: 'How long to wait for one worker call before giving up.' },
   { key: 'RORY_DEBUG', label: 'Debug', group: 'Rory', kind: 'bool', applicability: 'used', help: 'Show developer details (error messages, timings) in the event log.' },
   { key: 'LIU_SECURITY_LEVEL', label: 'Liu level', group: 'Liu', kind: 'enum', options: ['128', '192', '256'], applicability: 'used', help: 'Liu key size: 128 → m=3, 192 → m=4, 256 → m=6. Legacy scheme: leaks order and ratios.' },

@@ -16,7 +16,7 @@ import * as liu from '@/lib/crypto/liu';
 import { DEFAULT_SETTINGS } from '@/lib/config';
 import { ckksKeyParams, createMemoryKeyStore, exportBackup } from '@/lib/keystore';
 import { startStaticServer } from '@/server/static';
-import { CHROMIUM_FLAGS } from '../../tests/e2e/harness';
+import { CHROMIUM_FLAGS } from '../../tests/e2e/chromium';
 
 /** The built export to serve: out/, or RORY_OUT (e.g. to compare two builds side by side). */
 export const OUT = process.env.RORY_OUT ?? join(process.cwd(), 'out');

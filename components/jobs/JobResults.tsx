@@ -1,6 +1,6 @@
 'use client';
-import { useMemo } from 'react';
-import { labelName } from '@/lib/data/dataset';
+import { useEffect, useMemo, useState } from 'react';
+import { labelName, type Dataset } from '@/lib/data/dataset';
 import { pca2 } from '@/lib/data/pca';
 import { downloadText } from '@/lib/download';
 import type { JobRecord } from '@/lib/jobs/types';
@@ -30,7 +30,15 @@ export function JobResults({ job }: { job: JobRecord }) {
   const r = job.result!;
   // Classification results label the test set; clustering results label the job's dataset.
   const { data: dataset } = useDatasetMatrix(job.params.testDatasetId ?? job.datasetId);
-  const projection = useMemo(() => (dataset && dataset.matrix.shape[0] === r.labels.length ? pca2(dataset.matrix) : null), [dataset, r.labels.length]);
+  // The projection is computed in a task of its own after the results first render, so the page
+  // does not compute it and lay out the whole results card in one long task (issue #13: none over 50 ms).
+  const [projection, setProjection] = useState<{ source: Dataset; points: Float64Array } | null>(null);
+  useEffect(() => {
+    if (!dataset || dataset.matrix.shape[0] !== r.labels.length) return;
+    const t = setTimeout(() => setProjection({ source: dataset, points: pca2(dataset.matrix).points }), 0);
+    return () => clearTimeout(t);
+  }, [dataset, r.labels.length]);
+  const shownProjection = projection && projection.source === dataset && dataset.matrix.shape[0] === r.labels.length ? projection : null;
   const sizes = useMemo(() => {
     const m = new Map<number, number>();
     for (const l of r.labels) m.set(l, (m.get(l) ?? 0) + 1);
@@ -110,8 +118,10 @@ export function JobResults({ job }: { job: JobRecord }) {
       <div className="grid gap-6 md:grid-cols-2">
         <div>
           <h3 className="mb-2 text-sm font-medium">Records by cluster (PCA projection, computed in this browser)</h3>
-          {projection ? (
-            <Scatter points={projection.points} labels={r.labels} title="Clusters in the first two principal components" />
+          {shownProjection ? (
+            <Scatter points={shownProjection.points} labels={r.labels} title="Clusters in the first two principal components" />
+          ) : dataset && dataset.matrix.shape[0] === r.labels.length ? (
+            <p className="text-xs text-slate-500">Projecting…</p>
           ) : (
             <p className="text-xs text-slate-500">The dataset is no longer in this browser.</p>
           )}

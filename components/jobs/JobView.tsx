@@ -1,12 +1,12 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { memo, useDeferredValue, useState } from 'react';
 import { toAppError } from '@/lib/errors';
-import { isTerminal, phaseName } from '@/lib/jobs/controller';
+import { isTerminal, phaseName } from '@/lib/jobs/status';
 import type { JobRecord } from '@/lib/jobs/types';
 import { algorithmSpec, jobLeakageProfile } from '@/lib/rory/algorithms/registry';
-import { useJob, useJobActions, useJobRunning } from '@/lib/queries/jobs';
+import { useJob, useJobActions, useJobProgress, useJobRunning } from '@/lib/queries/jobs';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
 import { Card, PageHeader } from '../ui/Card';
@@ -41,6 +41,9 @@ function JobDetail({ job }: { job: JobRecord }) {
   const pending = job.approvals.find((a) => !a.decision);
   const canRun = !running && (job.status === 'draft' || isTerminal(job.status));
   const needsAck = profile.requiresAcknowledgement && !job.acknowledgement;
+  // Results render in a deferred (interruptible, time-sliced) pass, so the page stays responsive
+  // when a large job's results appear.
+  const resultJob = useDeferredValue(job.result ? job : null);
 
   const run = async () => {
     setActionError(null);
@@ -52,7 +55,6 @@ function JobDetail({ job }: { job: JobRecord }) {
     }
   };
 
-  const transfers = Object.entries(job.progress).filter(([k]) => k.startsWith('transfer:'));
   return (
     <>
       <PageHeader
@@ -148,32 +150,45 @@ function JobDetail({ job }: { job: JobRecord }) {
           </Card>
         )}
 
-        {(running || job.status === 'awaiting-approval') && (
-          <Card title={spec.kind === 'clustering' && spec.fields.includes('maxIterations') ? `Progress — round ${job.round} of at most ${job.params.maxIterations ?? 10}` : 'Progress'}>
-            <p className="mb-3 text-xs text-slate-600" data-testid="job-phase">
-              Current step: {phaseName(job.progress.phase)}
-            </p>
-            <div className="grid gap-3 md:grid-cols-2">
-              <ProgressBar label="Encryption" value={job.progress.encrypt ?? 0} />
-              {spec.needs.fdhope && <ProgressBar label="FDHOPE encryption" value={job.progress.fdhope ?? 0} />}
-              {transfers.slice(-2).map(([k, v]) => (
-                <ProgressBar key={k} label={`Transfer ${k.slice('transfer:'.length)}`} value={v} />
-              ))}
-            </div>
-          </Card>
-        )}
+        {(running || job.status === 'awaiting-approval') && <ProgressCard job={job} />}
 
-        {job.result && <JobResults job={job} />}
-        <RoundTimeline job={job} />
-        <EventLog job={job} />
+        {job.result && resultJob?.result && <JobResults job={resultJob} />}
+        <RoundTimeline events={job.events} approvals={job.approvals} />
+        <EventLog events={job.events} />
       </div>
     </>
   );
 }
 
-function RoundTimeline({ job }: { job: JobRecord }) {
+/**
+ * The live progress of a running job: the only part of the job page that re-renders on a progress
+ * tick (the rest follows `useJob`, which changes on state changes only; issue #13 item 1).
+ */
+function ProgressCard({ job }: { job: JobRecord }) {
+  const spec = algorithmSpec(job.algorithm);
+  const live = useJobProgress(job.id) ?? job;
+  const transfers = Object.entries(live.progress).filter(([k]) => k.startsWith('transfer:'));
+  return (
+    <Card title={spec.kind === 'clustering' && spec.fields.includes('maxIterations') ? `Progress — round ${live.round} of at most ${job.params.maxIterations ?? 10}` : 'Progress'}>
+      <p className="mb-3 text-xs text-slate-600" data-testid="job-phase">
+        Current step: {phaseName(live.progress.phase)}
+      </p>
+      <div className="grid gap-3 md:grid-cols-2">
+        <ProgressBar label="Encryption" value={live.progress.encrypt ?? 0} />
+        {spec.needs.fdhope && <ProgressBar label="FDHOPE encryption" value={live.progress.fdhope ?? 0} />}
+        {transfers.slice(-2).map(([k, v]) => (
+          <ProgressBar key={k} label={`Transfer ${k.slice('transfer:'.length)}`} value={v} />
+        ))}
+      </div>
+    </Card>
+  );
+}
+
+// Memoised on the events and approvals, which keep their identity across progress ticks
+// (lib/jobs/live.ts), so a running job's progress re-renders only the progress card.
+const RoundTimeline = memo(function RoundTimeline({ events, approvals: approvalList }: { events: JobRecord['events']; approvals: JobRecord['approvals'] }) {
   const rounds = new Map<number, { events: string[]; ms: number }>();
-  for (const e of job.events) {
+  for (const e of events) {
     if (e.round === undefined) continue;
     const r = rounds.get(e.round) ?? { events: [], ms: 0 };
     r.events.push(e.name);
@@ -181,7 +196,7 @@ function RoundTimeline({ job }: { job: JobRecord }) {
     rounds.set(e.round, r);
   }
   if (rounds.size === 0) return null;
-  const approvals = new Map(job.approvals.map((a) => [a.round, a]));
+  const approvals = new Map(approvalList.map((a) => [a.round, a]));
   return (
     <Card title="Rounds">
       <ol className="flex flex-wrap gap-2" aria-label="Round timeline">
@@ -198,31 +213,32 @@ function RoundTimeline({ job }: { job: JobRecord }) {
       </ol>
     </Card>
   );
-}
+});
 
-function EventLog({ job }: { job: JobRecord }) {
-  if (job.events.length === 0) return null;
+const EventLog = memo(function EventLog({ events }: { events: JobRecord['events'] }) {
+  if (events.length === 0) return null;
   return (
     <Card title="Event log">
       <div className="max-h-80 overflow-auto">
-        <table className="w-full text-xs" data-testid="event-log">
+        {/* Fixed layout: the browser sizes columns from the header, not from every row, so a long log stays cheap to lay out. */}
+        <table className="w-full table-fixed text-xs" data-testid="event-log">
           <thead className="text-left text-slate-500">
             <tr>
-              <th className="py-1">Time</th>
-              <th>Event</th>
-              <th>Round</th>
-              <th className="text-right">Duration</th>
+              <th className="w-24 py-1">Time</th>
+              <th className="w-44">Event</th>
+              <th className="w-14">Round</th>
+              <th className="w-20 text-right">Duration</th>
               <th className="pl-3">Detail</th>
             </tr>
           </thead>
           <tbody>
-            {job.events.map((e, i) => (
+            {events.map((e, i) => (
               <tr key={i} className={`border-t border-slate-100 ${e.level === 'error' ? 'text-red-700' : e.level === 'warn' ? 'text-amber-800' : ''}`}>
                 <td className="py-1 tabular-nums">{new Date(e.at).toLocaleTimeString()}</td>
-                <td className="font-mono">{e.name}</td>
+                <td className="break-words font-mono">{e.name}</td>
                 <td>{e.round === undefined ? '' : e.round + 1}</td>
                 <td className="text-right tabular-nums">{e.durationMs === undefined ? '' : `${e.durationMs.toFixed(0)} ms`}</td>
-                <td className="pl-3 text-slate-600">{e.detail}</td>
+                <td className="break-words pl-3 text-slate-600">{e.detail}</td>
               </tr>
             ))}
           </tbody>
@@ -230,4 +246,4 @@ function EventLog({ job }: { job: JobRecord }) {
       </div>
     </Card>
   );
-}
+});

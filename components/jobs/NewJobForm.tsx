@@ -6,12 +6,14 @@ import { algorithms, algorithmSpec, ckksKeyFits } from '@/lib/rory/algorithms/re
 import type { CkksKeyRecord } from '@/lib/keystore/types';
 import { useKeys } from '@/lib/queries/keys';
 import type { JobAlgorithm } from '@/lib/jobs/types';
+import { formJobSize } from '@/lib/jobs/budget';
 import { useDatasetChoices, useJobActions } from '@/lib/queries/jobs';
 import { useSettings } from '@/lib/queries/settings';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
 import { LeakagePanel } from './LeakagePanel';
+import { JobSizePanel } from './JobSizePanel';
 
 const ALGORITHMS = algorithms();
 const field = 'mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm';
@@ -47,23 +49,32 @@ export function NewJobForm() {
   }
 
   const selected = datasetId || datasets?.[0]?.id || '';
-  // Only key sets with every key this algorithm needs for the selected dataset's shape (rotation steps depend on it).
-  const shape = datasets?.find((d) => d.id === selected) ?? { rows: 0, cols: 0 };
-  const usableCkks = pqc ? ckksKeys.filter((r) => ckksKeyFits(algorithm, r.params, shape)) : [];
+  const selectedShape = datasets?.find((d) => d.id === selected);
+  // Only key sets with every evaluation key this algorithm needs on this dataset's shape (the
+  // rotation steps of private k-means depend on rows and columns); otherwise the job creates one.
+  const usableCkks = pqc && selectedShape ? ckksKeys.filter((r) => ckksKeyFits(algorithm, r.params, selectedShape)) : [];
+  const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
+  const testDatasetId = has('testDataset') ? testId || datasets?.find((d) => d.id !== selected)?.id : undefined;
+  const params = {
+    ...(has('testDataset') ? { testDatasetId } : {}),
+    ...(has('k') ? { k: num(k) } : {}),
+    ...(has('maxIterations') ? { maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS } : {}),
+    ...(has('tolerance') ? { tolerance: num(tolerance) } : {}),
+    ...(has('sens') ? { sens: num(sens) } : {}),
+    ...(has('threshold') ? { threshold: num(threshold) } : {}),
+  };
+  const size = formJobSize(
+    algorithm,
+    selectedShape,
+    params,
+    settings?.settings,
+    testDatasetId ? datasets?.find((d) => d.id === testDatasetId) : undefined,
+  );
   const onSubmit = async (e: React.FormEvent) => {
     e.preventDefault();
     setError(null);
-    const num = (v: string) => (v.trim() === '' ? undefined : Number(v));
     const chosenCkks = pqc ? (usableCkks.some((r) => r.id === ckksKeyId) ? ckksKeyId : usableCkks[0]?.id) : undefined;
     try {
-      const params = {
-        ...(has('testDataset') ? { testDatasetId: testId || datasets?.find((d) => d.id !== selected)?.id } : {}),
-        ...(has('k') ? { k: num(k) } : {}),
-        ...(has('maxIterations') ? { maxIterations: num(maxIterations) ?? settings?.settings.MAX_ITERATIONS } : {}),
-        ...(has('tolerance') ? { tolerance: num(tolerance) } : {}),
-        ...(has('sens') ? { sens: num(sens) } : {}),
-        ...(has('threshold') ? { threshold: num(threshold) } : {}),
-      };
       const job = await create.mutateAsync({ algorithm, datasetId: selected, params: chosenCkks ? { ...params, ckksKeyId: chosenCkks } : params });
       router.push(`/jobs/?id=${job.id}`);
     } catch (err) {
@@ -158,13 +169,18 @@ export function NewJobForm() {
         <div className="md:col-span-2">
           <LeakagePanel algorithm={algorithm} />
         </div>
+        {size && (
+          <div className="md:col-span-2">
+            <JobSizePanel size={size} onUseAlternative={size.ok ? undefined : () => setAlgorithm('PKMEANS')} canSwitch={spec.kind === 'clustering' && algorithm !== 'PKMEANS'} />
+          </div>
+        )}
         {error && (
           <div className="md:col-span-2">
             <Alert tone="error">{error}</Alert>
           </div>
         )}
         <div className="md:col-span-2">
-          <Button type="submit" variant="primary" disabled={!selected || create.isPending}>
+          <Button type="submit" variant="primary" disabled={!selected || create.isPending || size?.ok === false}>
             Create job
           </Button>
         </div>

@@ -8,7 +8,17 @@
  * running when the page closed as interrupted (nothing is lost: events, approvals and settings of
  * the job stay in the record).
  *
- * Isomorphic: every dependency is injected, so tests run it in Node against the real local cloud.
+ * While a job runs, its record lives in memory here (issue #13 item 1): progress ticks and log
+ * events change only that copy and reach the job store at most every PERSIST_INTERVAL_MS, while
+ * every state change (status, approval, acknowledgement, result, error) is written at once, before
+ * listeners hear of it. Listeners get the new record with each change, so a page (or the job
+ * worker's broadcaster, jobs/live.ts) never has to read the store to follow a job.
+ *
+ * Jobs beyond the size budget (JOB_SIZE_BUDGET_MB; jobs/budget.ts) are refused at create and at
+ * start, before anything is built.
+ *
+ * In the browser it runs in the job Web Worker (workers/job.worker.ts). Isomorphic: every
+ * dependency is injected, so tests run it in Node against the real local cloud.
  */
 import { AppError, toAppError } from '../errors';
 import { managerUrl, routerEndpoints, workerUrlTemplate, type Settings } from '../config';
@@ -27,8 +37,12 @@ import type { AlgorithmSpec, JobOutcome } from '../rory/algorithms/spec';
 import type { ApprovalDecision, ApprovalRequest, JobLogEvent, JobProgress, RunContext } from '../rory/kit';
 import { createManagerClient } from '../rory/manager-client';
 import { createWorkerClient } from '../rory/worker-client';
+import { assertWithinBudget, sizeInputOf } from './budget';
+import { PHASES, type Phase } from './status';
 import type { JobStore } from './store';
 import type { ApprovalRecord, JobAlgorithm, JobEvent, JobParams, JobRecord, JobResult, JobStatus } from './types';
+
+export { isTerminal, phaseName } from './status';
 
 export interface ControllerDeps {
   readonly jobs: JobStore;
@@ -51,14 +65,37 @@ export interface NewJobInput {
   readonly params: JobParams;
 }
 
-type Listener = (jobId: string) => void;
+/**
+ * What changed: `state` (written to the store before listeners hear of it), `live` (progress and
+ * log events of a running job, in memory; persisted at most every PERSIST_INTERVAL_MS) or `removed`.
+ */
+export type JobChangeKind = 'state' | 'live' | 'removed';
 
-const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'denied', 'cancelled', 'interrupted'];
+export interface JobChange {
+  readonly kind: JobChangeKind;
+  /** The record after the change (absent when removed). */
+  readonly job?: JobRecord;
+  /** Whether the job is running in this controller. */
+  readonly running: boolean;
+}
+
+type Listener = (jobId: string, change: JobChange) => void;
+
 const EVENT_LIMIT = 2000;
+/** A running job's progress and events reach the job store at most this often. */
+export const PERSIST_INTERVAL_MS = 1000;
+
+/** The in-memory record of a running job and its pending (throttled) write. */
+interface LiveRecord {
+  job: JobRecord;
+  timer?: ReturnType<typeof setTimeout>;
+  removed?: boolean;
+}
 
 export class JobController {
   private readonly listeners = new Set<Listener>();
   private readonly live = new Map<string, { abort: AbortController; pending?: { id: string; resolve: (d: ApprovalDecision) => void } }>();
+  private readonly records = new Map<string, LiveRecord>();
   private readonly now: () => number;
 
   constructor(private readonly deps: ControllerDeps) {
@@ -74,18 +111,74 @@ export class JobController {
     return this.live.has(jobId);
   }
 
-  private emit(jobId: string) {
-    for (const l of this.listeners) l(jobId);
+  /** The job's record: the live copy of a running job, else the stored one. */
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    const rec = this.records.get(jobId);
+    if (rec) return rec.removed ? undefined : rec.job;
+    return this.deps.jobs.get(jobId);
   }
 
-  private async update(jobId: string, fn: (j: JobRecord) => JobRecord): Promise<JobRecord> {
-    const j = await this.deps.jobs.update(jobId, (cur) => ({ ...fn(cur), updatedAt: this.now() }));
-    this.emit(jobId);
-    return j;
+  /** Every job, newest first, running ones as they are in memory. */
+  async list(): Promise<JobRecord[]> {
+    const stored = await this.deps.jobs.list();
+    return stored.map((j) => this.records.get(j.id)?.job ?? j);
+  }
+
+  /** Ids of the jobs running in this controller. */
+  running(): string[] {
+    return [...this.live.keys()];
+  }
+
+  private emit(jobId: string, kind: JobChangeKind, job?: JobRecord) {
+    const change: JobChange = { kind, job, running: this.live.has(jobId) };
+    for (const l of this.listeners) l(jobId, change);
+  }
+
+  /**
+   * Changes a job's record. A running job's record changes in memory: a `state` change is written
+   * to the store before listeners hear of it, a `live` one (progress, events) is written at most
+   * every PERSIST_INTERVAL_MS. Other jobs are read, changed and written in the store.
+   */
+  private async update(jobId: string, fn: (j: JobRecord) => JobRecord, kind: 'state' | 'live' = 'state'): Promise<JobRecord> {
+    const rec = this.records.get(jobId);
+    if (!rec) {
+      const j = await this.deps.jobs.update(jobId, (cur) => ({ ...fn(cur), updatedAt: this.now() }));
+      this.emit(jobId, 'state', j);
+      return j;
+    }
+    if (rec.removed) throw new AppError('INVALID_ARGUMENT', `no job ${jobId}`, { userMessage: 'This job no longer exists.' });
+    rec.job = { ...fn(rec.job), updatedAt: this.now() };
+    const job = rec.job;
+    if (kind === 'state') {
+      clearTimeout(rec.timer);
+      rec.timer = undefined;
+      await this.deps.jobs.put(job);
+    } else {
+      rec.timer ??= setTimeout(() => this.flush(jobId), PERSIST_INTERVAL_MS);
+    }
+    this.emit(jobId, kind, job);
+    return job;
+  }
+
+  /** Writes the live record of a running job (the throttled write of progress and events). */
+  private flush(jobId: string): void {
+    const rec = this.records.get(jobId);
+    if (!rec) return;
+    rec.timer = undefined;
+    // A failed progress write is retried by the next one; state changes surface their own errors.
+    if (!rec.removed) void this.deps.jobs.put(rec.job).catch(() => undefined);
   }
 
   private log(jobId: string, e: Omit<JobEvent, 'at'> & { at?: number }) {
-    return this.update(jobId, (j) => ({ ...j, events: [...j.events, { at: this.now(), ...e }].slice(-EVENT_LIMIT) }));
+    return this.update(jobId, (j) => ({ ...j, events: [...j.events, { at: this.now(), ...e }].slice(-EVENT_LIMIT) }), 'live');
+  }
+
+  /** @throws AppError INVALID_ARGUMENT when the job is beyond the size budget (jobs/budget.ts). */
+  private async assertSize(algorithm: JobAlgorithm, datasetId: string, params: JobParams, settings: Settings): Promise<void> {
+    const ds = await this.deps.datasets.get(datasetId);
+    if (!ds) return; // the run itself reports a missing dataset
+    const test = params.testDatasetId ? await this.deps.datasets.get(params.testDatasetId) : undefined;
+    assertWithinBudget(algorithm, sizeInputOf(ds, params, settings, test), settings.JOB_SIZE_BUDGET_MB);
   }
 
   /** Creates a draft job after validating it against its dataset(s). */
@@ -100,6 +193,7 @@ export class JobController {
       hasLabels: ds.hasLabels,
       test: test ? { rows: test.rows, cols: test.cols, hasLabels: test.hasLabels } : undefined,
     });
+    await this.assertSize(spec.id, input.datasetId, input.params, await this.deps.settings());
     const id = newJobId();
     const t = this.now();
     const job: JobRecord = {
@@ -120,7 +214,7 @@ export class JobController {
       autoApprove: false,
     };
     await this.deps.jobs.put(job);
-    this.emit(id);
+    this.emit(id, 'state', job);
     return job;
   }
 
@@ -173,6 +267,11 @@ export class JobController {
 
   async remove(jobId: string): Promise<void> {
     this.cancel(jobId);
+    const rec = this.records.get(jobId);
+    if (rec) {
+      rec.removed = true;
+      clearTimeout(rec.timer);
+    }
     const job = await this.deps.jobs.get(jobId);
     await this.deps.jobs.delete(jobId);
     if (job) {
@@ -180,7 +279,7 @@ export class JobController {
         if (k.usedBy.some((u) => u.kind === 'job' && u.id === jobId)) await this.deps.keys.removeUsage(k.id, { kind: 'job', id: jobId }).catch(() => undefined);
       }
     }
-    this.emit(jobId);
+    this.emit(jobId, 'removed');
   }
 
   /**
@@ -209,8 +308,11 @@ export class JobController {
         userMessage: 'This algorithm uploads plaintext-derived data. Review the list of what leaves the browser and acknowledge it before running.',
       });
     }
+    await this.assertSize(spec.id, job.datasetId, job.params, await this.deps.settings());
+    if (this.live.has(jobId)) throw new AppError('INVALID_ARGUMENT', 'job already running', { userMessage: 'This job is already running.' });
     const abort = new AbortController();
     this.live.set(jobId, { abort });
+    this.records.set(jobId, { job });
     const t0 = this.now();
     await this.update(jobId, (j) => ({
       ...j,
@@ -239,7 +341,14 @@ export class JobController {
       const live = this.live.get(jobId);
       live?.pending?.resolve('deny');
       this.live.delete(jobId);
-      this.emit(jobId);
+      const rec = this.records.get(jobId);
+      this.records.delete(jobId);
+      if (rec?.timer !== undefined) {
+        // Events logged after the last state change (still waiting for their throttled write).
+        clearTimeout(rec.timer);
+        if (!rec.removed) await this.deps.jobs.put(rec.job).catch(() => undefined);
+      }
+      if (!rec?.removed) this.emit(jobId, 'state', rec?.job);
     }
   }
 
@@ -347,16 +456,20 @@ export class JobController {
           detail: e.detail ? Object.entries(e.detail).map(([kk, v]) => `${kk}=${v}`).join(' ') : undefined,
         }).catch(() => undefined),
       onProgress: (p: JobProgress) =>
-        void this.update(job.id, (j) => ({
-          ...j,
-          round: p.round,
-          progress: {
-            ...j.progress,
-            ...(PHASES.includes(p.phase as Phase) ? { phase: PHASES.indexOf(p.phase as Phase) } : {}),
-            ...(p.transfer ? { [`transfer:${p.transfer.ballId}`]: p.transfer.doneBytes / Math.max(1, p.transfer.totalBytes) } : {}),
-            ...(p.crypto ? { [p.crypto.what]: p.crypto.total ? p.crypto.done / p.crypto.total : 1 } : {}),
-          },
-        })).catch(() => undefined),
+        void this.update(
+          job.id,
+          (j) => ({
+            ...j,
+            round: p.round,
+            progress: {
+              ...j.progress,
+              ...(PHASES.includes(p.phase as Phase) ? { phase: PHASES.indexOf(p.phase as Phase) } : {}),
+              ...(p.transfer ? { [`transfer:${p.transfer.ballId}`]: p.transfer.doneBytes / Math.max(1, p.transfer.totalBytes) } : {}),
+              ...(p.crypto ? { [p.crypto.what]: p.crypto.total ? p.crypto.done / p.crypto.total : 1 } : {}),
+            },
+          }),
+          'live',
+        ).catch(() => undefined),
       signal,
     };
   }
@@ -447,22 +560,6 @@ export class JobController {
       }).catch(reject);
     });
   }
-}
-
-const PHASES = [
-  'idle', 'encrypting', 'computingUdm', 'fdhopeKeygen', 'encryptingUdm', 'uploadingMatrix', 'uploadingUdm', 'gettingWorker', 'step1',
-  'fetchingShift', 'awaitingApproval', 'decrypting', 'encryptingShift', 'uploadingShift', 'step2', 'verifying', 'done', 'failed',
-  // Appended, so indices persisted in older job records keep their meaning.
-  'uploadingInitsm', 'uploadingKeys',
-] as const;
-type Phase = (typeof PHASES)[number];
-
-export function phaseName(index: number | undefined): string {
-  return index === undefined ? '' : (PHASES[index] ?? '');
-}
-
-export function isTerminal(s: JobStatus): boolean {
-  return TERMINAL.includes(s);
 }
 
 function defaultObjectStore(s: Settings, fetchImpl?: typeof fetch): ObjectStore {

@@ -1,70 +1,92 @@
-/** TanStack Query hooks for jobs; the controller's change notifications invalidate the cache. */
-import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
-import { browserJobController } from '../jobs/browser';
+/**
+ * Hooks for jobs (issue #13 item 1). Jobs run in the job Web Worker; the page follows them through
+ * the platform's JobService: records live in memory (jobs/live.ts JobMirror) and reach components
+ * through `useSyncExternalStore`, fed by the worker's messages (state changes at once, progress at
+ * most ten times a second). Nothing here reads or writes job records in IndexedDB. Commands are
+ * TanStack mutations so components get `isPending` and errors.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useSyncExternalStore } from 'react';
+import { toAppError, type AppError } from '../errors';
 import type { NewJobInput } from '../jobs/controller';
-import { createIdbJobStore } from '../jobs/store';
+import { CONNECTING, type JobsSnapshot } from '../jobs/live';
+import type { JobRecord } from '../jobs/types';
+import { platform } from '../platform';
 import type { ApprovalDecision } from '../rory/kit';
 
-const store = createIdbJobStore();
+const service = () => platform().jobs();
+const subscribe = (listener: () => void) => service().subscribe(listener);
+const snapshot = () => service().snapshot();
+/** Static export pre-rendering: no worker, nothing loaded yet. */
+const serverSnapshot = (): JobsSnapshot => CONNECTING;
 
-async function ready() {
-  const s = browserJobController();
-  await s.ready;
-  return s.controller;
+function useJobsSnapshot(): JobsSnapshot {
+  return useSyncExternalStore(subscribe, snapshot, serverSnapshot);
 }
 
-export const jobsQueryOptions = () => queryOptions({ queryKey: ['jobs'], queryFn: async () => (await ready(), store.list()) });
-export const jobQueryOptions = (id: string) =>
-  queryOptions({ queryKey: ['jobs', id], queryFn: async () => (await ready(), (await store.get(id)) ?? null) });
-
-/** Keeps job queries fresh while the controller runs jobs in this page. */
-function useJobUpdates() {
-  const qc = useQueryClient();
-  useEffect(() => {
-    const { controller } = browserJobController();
-    let scheduled = false;
-    return controller.subscribe(() => {
-      if (scheduled) return;
-      scheduled = true;
-      // Coalesce bursts of progress events into one refetch per animation frame.
-      requestAnimationFrame(() => {
-        scheduled = false;
-        void qc.invalidateQueries({ queryKey: ['jobs'] });
-      });
-    });
-  }, [qc]);
+export interface LiveQuery<T> {
+  readonly data: T | undefined;
+  readonly isPending: boolean;
+  readonly error: AppError | null;
 }
 
-export function useJobs() {
-  useJobUpdates();
-  return useQuery(jobsQueryOptions());
+function errorOf(s: JobsSnapshot): AppError | null {
+  return s.status === 'failed' && s.error ? toAppError(s.error) : null;
 }
 
-export function useJob(id: string) {
-  useJobUpdates();
-  return useQuery(jobQueryOptions(id));
+/** Every job, newest first. */
+export function useJobs(): LiveQuery<readonly JobRecord[]> {
+  const s = useJobsSnapshot();
+  return { data: s.status === 'ready' ? s.jobs : undefined, isPending: s.status === 'connecting', error: errorOf(s) };
 }
 
+/**
+ * One job (`null` when there is no such job), as of its last change other than progress: the
+ * component re-renders on status, approvals, events, results — not on every progress tick (see
+ * `useJobProgress`).
+ */
+export function useJob(id: string): LiveQuery<JobRecord | null> {
+  const get = useCallback(() => snapshot().stableById.get(id), [id]);
+  const job = useSyncExternalStore(subscribe, get, () => undefined);
+  const status = useSyncExternalStore(subscribe, statusOf, () => CONNECTING.status);
+  const failure = useSyncExternalStore(subscribe, failureOf, () => undefined);
+  return {
+    data: status === 'ready' ? (job ?? null) : undefined,
+    isPending: status === 'connecting',
+    error: status === 'failed' && failure ? toAppError(failure) : null,
+  };
+}
+
+const statusOf = () => snapshot().status;
+const failureOf = () => snapshot().error;
+
+/** A running job's live round and progress (the latest record's; re-renders on every tick). */
+export function useJobProgress(id: string): Pick<JobRecord, 'round' | 'progress'> | undefined {
+  const get = useCallback(() => snapshot().byId.get(id), [id]);
+  return useSyncExternalStore(subscribe, get, () => undefined);
+}
+
+/** Whether the job is running in this page's job worker. */
 export function useJobRunning(id: string): boolean {
-  return browserJobController().controller.isRunning(id);
+  const get = useCallback(() => snapshot().running.has(id), [id]);
+  return useSyncExternalStore(subscribe, get, () => false);
 }
 
 export function useJobActions() {
   const qc = useQueryClient();
-  const invalidate = () => qc.invalidateQueries({ queryKey: ['jobs'] });
+  // A job may create keys (Liu, FDHOPE, CKKS) for itself: the keys page lists them.
+  const keysChanged = () => qc.invalidateQueries({ queryKey: ['keys'] });
   return {
-    create: useMutation({ mutationFn: async (input: NewJobInput) => (await ready()).create(input), onSuccess: invalidate }),
-    acknowledge: useMutation({ mutationFn: async (id: string) => (await ready()).acknowledge(id), onSuccess: invalidate }),
+    create: useMutation({ mutationFn: (input: NewJobInput) => service().create(input) }),
+    acknowledge: useMutation({ mutationFn: (id: string) => service().acknowledge(id) }),
     // Resolves when the job ends; the job record (not this promise) carries the outcome.
-    start: useMutation({ mutationFn: async (id: string) => (await ready()).start(id), onSettled: invalidate }),
+    start: useMutation({ mutationFn: (id: string) => service().start(id), onSettled: keysChanged }),
     decide: useMutation({
-      mutationFn: async (v: { jobId: string; approvalId: string; decision: ApprovalDecision }) => (await ready()).decide(v.jobId, v.approvalId, v.decision),
-      onSuccess: invalidate,
+      mutationFn: (v: { jobId: string; approvalId: string; decision: ApprovalDecision }) => service().decide(v.jobId, v.approvalId, v.decision),
     }),
-    cancel: (id: string) => browserJobController().controller.cancel(id),
-    remove: useMutation({ mutationFn: async (id: string) => (await ready()).remove(id), onSuccess: invalidate }),
-    deleteObjects: useMutation({ mutationFn: async (id: string) => (await ready()).deleteObjects(id), onSuccess: invalidate }),
+    cancel: (id: string) => void service().cancel(id).catch(() => undefined),
+    remove: useMutation({ mutationFn: (id: string) => service().remove(id), onSettled: keysChanged }),
+    deleteObjects: useMutation({ mutationFn: (id: string) => service().deleteObjects(id) }),
   };
 }
 

@@ -21,21 +21,14 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterEach, expect } from 'vitest';
 import { appOrigins, type LocalCloud } from '@/server/cloud';
 import { startStaticServer, type StaticServer } from '@/server/static';
+import { CHROMIUM_FLAGS, cloudConfig } from './chromium';
+
+export { CHROMIUM_FLAGS, cloudConfig } from './chromium';
 
 export const OUT_DIR = join(process.cwd(), 'out');
 export const SHARED = join(process.cwd(), '..', 'shared');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface AppUnderTest {
   readonly url: string;
@@ -55,19 +48,6 @@ export interface AppUnderTest {
 
 /** What the harness needs of a local cloud to wire the app to it. */
 export type CloudForApp = Pick<LocalCloud, 'routerUrl' | 'managerUrl' | 'workerUrls' | 'allowOrigin'>;
-
-/** config.json settings pointing the app at `cloud`. */
-export function cloudConfig(cloud: Pick<LocalCloud, 'routerUrl' | 'managerUrl'>): () => unknown {
-  const router = new URL(cloud.routerUrl);
-  const manager = new URL(cloud.managerUrl);
-  return () => ({
-    settings: {
-      RORY_MANAGER_IP_ADDR: manager.hostname,
-      RORY_MANAGER_PORT: Number(manager.port),
-      MICTLANX_ROUTERS: `mictlanx-router-0:${router.hostname}:${router.port}`,
-    },
-  });
-}
 
 const running = new Set<AppUnderTest>();
 

@@ -24,6 +24,7 @@ beforeAll(async () => {
   cloud = await startLocalCloud({ dataDir });
   const router = new URL(cloud.routerUrl);
   const manager = new URL(cloud.managerUrl);
+  // `cloud`: the cloud accepts the app's origin (CORS, Host checks) and the page's CSP lets it connect.
   app = await startApp({
     cloud,
     config: () => ({

@@ -4,6 +4,9 @@
  * (structured cloning and transfers as in the browser). After `terminate()` messages go nowhere
  * and pending calls never settle, as with a terminated browser worker. `crash(message)` fires an
  * `error` event as a worker does when its script throws or runs out of memory.
+ *
+ * `api` may be a factory given the worker's own `postMessage` (what `self.postMessage` is inside a
+ * worker), for APIs that also push messages to the page on comlink's channel (workers/job-api.ts).
  */
 import { expose } from 'comlink';
 
@@ -13,11 +16,14 @@ export class FakeWorker {
   private readonly inner: MessagePort;
   private readonly errorListeners = new Set<(ev: ErrorEvent) => void>();
 
-  constructor(api: object) {
+  constructor(api: object | ((post: (message: unknown) => void) => object)) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.inner = port2;
-    expose(api, port2);
+    const post = (message: unknown) => {
+      if (!this.terminated) port2.postMessage(message);
+    };
+    expose(typeof api === 'function' ? (api as (post: (message: unknown) => void) => object)(post) : api, port2);
   }
 
   postMessage(message: unknown, transfer: Transferable[] = []): void {

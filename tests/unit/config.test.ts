@@ -25,9 +25,12 @@ const UPSTREAM_VARIABLES = [
 /** Settings this app adds for proxied deployments (issue 16, deploy/README.md); empty = unset. */
 const DEPLOYMENT_VARIABLES = ['RORY_MANAGER_URL', 'RORY_WORKER_URL_TEMPLATE', 'MICTLANX_ROUTER_URLS'];
 
+/** Settings of the browser app that upstream does not have (its env files ignore them). */
+const BROWSER_VARIABLES = ['JOB_SIZE_BUDGET_MB'];
+
 describe('settings schema', () => {
-  it('covers every variable of the upstream client table, each with help text', () => {
-    expect([...SETTING_KEYS].sort()).toEqual([...UPSTREAM_VARIABLES, ...DEPLOYMENT_VARIABLES].sort());
+  it('covers every variable of the upstream client table (and the app\'s own), each with help text', () => {
+    expect([...SETTING_KEYS].sort()).toEqual([...UPSTREAM_VARIABLES, ...DEPLOYMENT_VARIABLES, ...BROWSER_VARIABLES].sort());
     for (const k of DEPLOYMENT_VARIABLES) expect(DEFAULT_SETTINGS[k as keyof Settings]).toBe('');
     for (const spec of SETTING_SPECS) {
       expect(spec.help.length).toBeGreaterThan(10);
@@ -40,7 +43,7 @@ describe('settings schema', () => {
       NUM_CHUNKS: 4, MAX_ITERATIONS: 10, WORKER_TIMEOUT: 300, MICTLANX_BUCKET_ID: 'rory', LIU_SECURITY_LEVEL: 128,
       MICTLANX_TIMEOUT: 120, MICTLANX_MAX_RETRIES: 10, LIU_DECIMALS: 6, LIU_ROUND: false, LIU_SEED: 123, CKKS_DECIMALS: 2,
       CKKS_ROUND: false, PUBKEY_FILENAME: 'pubkey', SECRET_KEY_FILENAME: 'secretkey', MICTLANX_PROTOCOL: 'http', MAX_WORKERS: 2,
-      RORY_MANAGER_PORT: 6001, NODE_ID: 'rory-client-0',
+      RORY_MANAGER_PORT: 6001, NODE_ID: 'rory-client-0', JOB_SIZE_BUDGET_MB: 1000,
     });
     expect(validateSettings({})).toEqual({ ok: true, settings: DEFAULT_SETTINGS });
   });

@@ -94,6 +94,7 @@ export function classificationSpec(s: {
   readonly encrypted: boolean;
   /** Loads the runner on first use (the page's form only needs the metadata). */
   readonly runner: () => Promise<(job: ClassifyJob, ctx: RunContext) => Promise<ClassifyResult>>;
+  readonly estimate: AlgorithmSpec['estimate'];
 }): AlgorithmSpec {
   const spec: AlgorithmSpec = {
     id: s.id,
@@ -109,6 +110,7 @@ export function classificationSpec(s: {
     validate: validateClassification,
     routes: [s.path],
     objectKeys: (id: string) => classifyObjectKeys(id, s.encrypted),
+    estimate: s.estimate,
     async run(input, ctx) {
       if (!input.labels) {
         throw new AppError('INVALID_ARGUMENT', 'training set without labels', { userMessage: 'The training dataset has no labels. Attach a labels file on the Datasets page.' });

@@ -13,6 +13,7 @@ import type { RunContext } from '../kit';
 import type { LeakageAcknowledgement, LeakItem } from '../leakage';
 import type { Algorithm } from '../protocol';
 import type { JobAlgorithm } from './ids';
+import type { SizeEstimate, SizeInput } from './size';
 
 /** Parameters of a job as the user sets them (absent → the algorithm's default, D6). */
 export interface JobParams {
@@ -115,6 +116,8 @@ export interface AlgorithmSpec {
   readonly routes: readonly string[];
   /** Every storage key a job writes (client and worker side), for "delete this job's objects". */
   objectKeys(storageId: string): string[];
+  /** What a job builds, uploads and downloads, from the dataset's shape and the parameters (`./size.ts`). */
+  estimate(input: SizeInput): SizeEstimate;
 }
 
 // ---- Shared parameter validation ------------------------------------------------------------------

@@ -6,6 +6,7 @@
  */
 import { kmeansFamilySpec } from '../interactive-kmeans/spec';
 import { DBSKMEANS_PQC_LEAKAGE } from './leakage';
+import { kmeansFamilyEstimate } from '../size';
 
 export const dbskmeansPqc = kmeansFamilySpec({
   id: 'DBSKMEANS_PQC',
@@ -14,4 +15,5 @@ export const dbskmeansPqc = kmeansFamilySpec({
   workerLearns: 'The order and sign of every pairwise difference per attribute (FDHOPE), rough magnitudes and the labels; the CKKS dataset itself reveals nothing. A lying worker cannot obtain any decryption (D8).',
   needs: { liu: false, fdhope: true, ckks: { relin: false } },
   leakage: DBSKMEANS_PQC_LEAKAGE,
+  estimate: kmeansFamilyEstimate('ckks', true),
 });

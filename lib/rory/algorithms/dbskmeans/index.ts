@@ -6,6 +6,7 @@
  */
 import { kmeansFamilySpec } from '../interactive-kmeans/spec';
 import { DBSKMEANS_LEAKAGE } from './leakage';
+import { kmeansFamilyEstimate } from '../size';
 
 export const dbskmeans = kmeansFamilySpec({
   id: 'DBSKMEANS',
@@ -14,4 +15,5 @@ export const dbskmeans = kmeansFamilySpec({
   workerLearns: 'The order and sign of every pairwise difference per attribute (a full per-attribute ranking of your records), rough magnitudes, and the labels it computes. A lying worker cannot obtain any decryption (D8).',
   needs: { liu: true, fdhope: true, ckks: false },
   leakage: DBSKMEANS_LEAKAGE,
+  estimate: kmeansFamilyEstimate('liu', true),
 });

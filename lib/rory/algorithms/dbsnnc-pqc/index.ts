@@ -5,6 +5,7 @@
  */
 import { dbsnncFamilySpec } from '../dbsnnc/spec';
 import { DBSNNC_PQC_LEAKAGE } from './leakage';
+import { nncFamilyEstimate } from '../size';
 
 export const dbsnncPqc = dbsnncFamilySpec({
   id: 'DBSNNC_PQC',
@@ -13,4 +14,5 @@ export const dbsnncPqc = dbsnncFamilySpec({
   workerLearns: 'The order of all pairwise distances (FDHOPE) and the resulting clusters. Nothing is decrypted.',
   needs: { liu: false, fdhope: true, ckks: { relin: false } },
   leakage: DBSNNC_PQC_LEAKAGE,
+  estimate: nncFamilyEstimate('ckks', true),
 });

@@ -5,6 +5,7 @@
  */
 import { dbsnncFamilySpec } from './spec';
 import { DBSNNC_LEAKAGE } from './leakage';
+import { nncFamilyEstimate } from '../size';
 
 export const dbsnnc = dbsnncFamilySpec({
   id: 'DBSNNC',
@@ -13,4 +14,5 @@ export const dbsnnc = dbsnncFamilySpec({
   workerLearns: 'The order of all pairwise distances (FDHOPE) and the resulting clusters; Liu ciphertexts reveal the order and ratios of values. Nothing is decrypted.',
   needs: { liu: true, fdhope: true, ckks: false },
   leakage: DBSNNC_LEAKAGE,
+  estimate: nncFamilyEstimate('liu', true),
 });

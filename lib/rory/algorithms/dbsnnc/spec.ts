@@ -13,6 +13,7 @@ export function dbsnncFamilySpec(s: {
   readonly workerLearns: string;
   readonly needs: AlgorithmNeeds;
   readonly leakage: readonly LeakItem[];
+  readonly estimate: AlgorithmSpec['estimate'];
 }): AlgorithmSpec {
   const spec: AlgorithmSpec = {
     ...s,

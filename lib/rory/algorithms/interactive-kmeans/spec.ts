@@ -16,6 +16,7 @@ export function kmeansFamilySpec(s: {
   readonly workerLearns: string;
   readonly needs: AlgorithmNeeds;
   readonly leakage: readonly LeakItem[];
+  readonly estimate: AlgorithmSpec['estimate'];
 }): AlgorithmSpec {
   const spec: AlgorithmSpec = {
     ...s,

@@ -6,6 +6,7 @@
 import { validateIterations, validateK, type AlgorithmSpec } from '../spec';
 import { keys } from '../../protocol';
 import { KMEANS_LEAKAGE } from './leakage';
+import { plainEstimate } from '../size';
 
 export const KMEANS_PATH = '/clustering/kmeans';
 
@@ -25,6 +26,7 @@ export const kmeans: AlgorithmSpec = Object.freeze({
   },
   routes: [KMEANS_PATH],
   objectKeys: (p: string) => [keys.plaintext(p)],
+  estimate: plainEstimate,
   async run(input, ctx) {
     const k = input.params.k ?? 3;
     const { runPlainKmeansJob } = await import('./runner');

@@ -4,6 +4,7 @@
  */
 import { classificationSpec } from '../classification';
 import { KNN_PREDICT_LEAKAGE, KNN_TRAIN_LEAKAGE } from './leakage';
+import { knnEstimate } from '../size';
 
 export const KNN_PATH = '/classification/knn/predict';
 
@@ -19,4 +20,5 @@ export const knn = classificationSpec({
   path: KNN_PATH,
   encrypted: false,
   runner: async () => (await import('./runner')).runKnnJob,
+  estimate: knnEstimate,
 });

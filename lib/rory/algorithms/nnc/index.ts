@@ -6,6 +6,7 @@
 import { validateNnc, type AlgorithmSpec } from '../spec';
 import { keys } from '../../protocol';
 import { NNC_LEAKAGE } from './leakage';
+import { nncFamilyEstimate } from '../size';
 
 export const NNC_PATH = '/clustering/nnc';
 
@@ -22,6 +23,7 @@ export const nnc: AlgorithmSpec = Object.freeze({
   validate: validateNnc,
   routes: [NNC_PATH],
   objectKeys: (p: string) => [keys.plaintext(p), keys.dm(p)],
+  estimate: nncFamilyEstimate('plaintext', false),
   async run(input, ctx) {
     const { runNncJob } = await import('./runner');
     const r = await runNncJob(

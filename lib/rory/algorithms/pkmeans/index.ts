@@ -9,6 +9,7 @@ import { keys } from '../../protocol';
 import { validateIterations, validateK, type AlgorithmSpec } from '../spec';
 import { PKMEANS_LEAKAGE } from './leakage';
 import { packingLayout, rotationSteps } from './packing';
+import { pkmeansEstimate } from '../size';
 
 export const PKMEANS_ROUTE = '/clustering/pqc/pkmeans';
 /** Worker object slots listed for clean-up (a job uses at most this many workers). */
@@ -29,6 +30,7 @@ export const pkmeans: AlgorithmSpec = Object.freeze({
     ckks: { relin: true, galoisSteps: ({ rows, cols, slots }) => rotationSteps(packingLayout(rows, cols, slots)) },
   },
   leakage: PKMEANS_LEAKAGE,
+  estimate: pkmeansEstimate,
   fields: ['k', 'maxIterations'],
   validate(p, ctx) {
     validateK(p, ctx);

@@ -6,6 +6,7 @@
  */
 import { kmeansFamilySpec } from '../interactive-kmeans/spec';
 import { SKMEANS_LEAKAGE } from './leakage';
+import { kmeansFamilyEstimate } from '../size';
 
 export const skmeans = kmeansFamilySpec({
   id: 'SKMEANS',
@@ -14,4 +15,5 @@ export const skmeans = kmeansFamilySpec({
   workerLearns: "Your records up to one shift per attribute (from the plaintext difference matrix), each round's centre movements and the labels. A lying worker can choose labels, steering which means are sent; it cannot obtain any decryption (D8).",
   needs: { liu: true, fdhope: false, ckks: false },
   leakage: SKMEANS_LEAKAGE,
+  estimate: kmeansFamilyEstimate('liu', false),
 });

@@ -4,6 +4,7 @@
  */
 import { classificationSpec } from '../classification';
 import { SKNN_PQC_PREDICT_LEAKAGE, SKNN_PQC_TRAIN_LEAKAGE } from './leakage';
+import { sknnPqcEstimate } from '../size';
 
 export const SKNN_PQC_PATH = '/classification/pqc/sknn/predict';
 
@@ -19,4 +20,5 @@ export const sknnPqc = classificationSpec({
   path: SKNN_PQC_PATH,
   encrypted: true,
   runner: async () => (await import('./runner')).runSknnPqcJob,
+  estimate: sknnPqcEstimate,
 });

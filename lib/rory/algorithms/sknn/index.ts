@@ -4,6 +4,7 @@
  */
 import { classificationSpec } from '../classification';
 import { SKNN_PREDICT_LEAKAGE, SKNN_TRAIN_LEAKAGE } from './leakage';
+import { sknnEstimate } from '../size';
 
 export const SKNN_PATH = '/classification/sknn/predict';
 
@@ -19,4 +20,5 @@ export const sknn = classificationSpec({
   path: SKNN_PATH,
   encrypted: true,
   runner: async () => (await import('./runner')).runSknnJob,
+  estimate: sknnEstimate,
 });
