@@ -11,7 +11,7 @@ import { assertMatrixId } from '../ids';
 import type { RunContext } from '../kit';
 import type { LeakageAcknowledgement, LeakItem } from '../leakage';
 import { keys, type Algorithm } from '../protocol';
-import { validateClassification, type AlgorithmNeeds, type AlgorithmSpec } from './spec';
+import { validateClassification, type AlgorithmSpec, type FamilyMember } from './spec';
 
 export interface ClassifyJob {
   readonly jobId: string;
@@ -81,12 +81,8 @@ export function classifyObjectKeys(storageId: string, encrypted: boolean): strin
 }
 
 /** The `AlgorithmSpec` fields every classification algorithm shares; `run` maps a job input to the runner. */
-export function classificationSpec(s: {
-  readonly id: 'KNN_PREDICT' | 'SKNN_PREDICT' | 'SKNN_PQC_PREDICT';
-  readonly title: string;
-  readonly summary: string;
-  readonly workerLearns: string;
-  readonly needs: AlgorithmNeeds;
+export function classificationSpec(
+  s: FamilyMember<'KNN_PREDICT' | 'SKNN_PREDICT' | 'SKNN_PQC_PREDICT'> & {
   readonly train: readonly LeakItem[];
   readonly predict: readonly LeakItem[];
   readonly trainWire: Algorithm;
@@ -94,7 +90,6 @@ export function classificationSpec(s: {
   readonly encrypted: boolean;
   /** Loads the runner on first use (the page's form only needs the metadata). */
   readonly runner: () => Promise<(job: ClassifyJob, ctx: RunContext) => Promise<ClassifyResult>>;
-  readonly estimate: AlgorithmSpec['estimate'];
 }): AlgorithmSpec {
   const spec: AlgorithmSpec = {
     id: s.id,

@@ -73,6 +73,47 @@ export interface JobInput {
   readonly usedBy?: readonly UsageRef[];
 }
 
+/** What differs between the members of an algorithm family; the family's builder shares the rest. */
+export type FamilyMember<Id extends JobAlgorithm> = Pick<AlgorithmSpec, 'title' | 'summary' | 'workerLearns' | 'needs' | 'estimate'> & { readonly id: Id };
+
+/** Runner fields every job maps the same way from its input. */
+export function runnerBase(input: JobInput) {
+  return { jobId: input.jobId, matrixId: input.storageId, data: input.data, keys: input.keys, numChunks: input.numChunks, workerTimeoutMs: input.workerTimeoutMs };
+}
+
+/** The FDHOPE key a job creates: named after its dataset and job, with the job as its user. */
+export function fdhopeKeyMeta(input: JobInput) {
+  return { label: `FDHOPE for ${input.datasetName ?? 'a dataset'} (job ${input.jobId})`, datasetId: input.datasetId, usedBy: input.usedBy };
+}
+
+/** The outcome of a verified clustering run (labels, rounds, centroids and the D8 check, explained). */
+export function verifiedClusteringOutcome(
+  r: {
+    readonly labels: Int32Array;
+    readonly iterations: number;
+    readonly converged: boolean;
+    readonly centroids: Matrix;
+    readonly verification: { readonly ok: boolean; readonly maxError: number; readonly tolerance: number };
+    readonly timings: Readonly<Record<string, number>>;
+    readonly totalMs: number;
+  },
+  k: number,
+  workerId: string | undefined,
+  detail: string,
+): JobOutcome {
+  return {
+    labels: r.labels,
+    iterations: r.iterations,
+    converged: r.converged,
+    centroids: r.centroids,
+    verification: { ...r.verification, detail },
+    clusters: k,
+    workerId,
+    timings: r.timings,
+    totalMs: r.totalMs,
+  };
+}
+
 /** What a run produces; the controller adds metrics and stores it. */
 export interface JobOutcome {
   readonly labels: Int32Array;

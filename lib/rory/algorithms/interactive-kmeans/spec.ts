@@ -5,19 +5,10 @@
  * they share this machine, runner and job mapping.
  */
 import type { LeakItem } from '../../leakage';
-import type { AlgorithmNeeds, AlgorithmSpec } from '../spec';
-import { validateKmeans } from '../spec';
+import { fdhopeKeyMeta, runnerBase, validateKmeans, verifiedClusteringOutcome, type AlgorithmSpec, type FamilyMember } from '../spec';
 import { kmeansObjectKeys, STEP_PATH, usesFdhope, type KmeansAlgorithm } from './calls';
 
-export function kmeansFamilySpec(s: {
-  readonly id: KmeansAlgorithm;
-  readonly title: string;
-  readonly summary: string;
-  readonly workerLearns: string;
-  readonly needs: AlgorithmNeeds;
-  readonly leakage: readonly LeakItem[];
-  readonly estimate: AlgorithmSpec['estimate'];
-}): AlgorithmSpec {
+export function kmeansFamilySpec(s: FamilyMember<KmeansAlgorithm> & { readonly leakage: readonly LeakItem[] }): AlgorithmSpec {
   const spec: AlgorithmSpec = {
     ...s,
     wire: s.id,
@@ -32,38 +23,27 @@ export function kmeansFamilySpec(s: {
       const { runKmeansJob } = await import('./runner');
       const r = await runKmeansJob(
         {
+          ...runnerBase(input),
           algorithm: s.id,
-          jobId: input.jobId,
-          matrixId: input.storageId,
-          data: input.data,
           k,
-          keys: input.keys,
-          fdhopeKey: { label: `FDHOPE for ${input.datasetName ?? 'a dataset'} (job ${input.jobId})`, datasetId: input.datasetId, usedBy: input.usedBy },
+          fdhopeKey: fdhopeKeyMeta(input),
           maxIterations: input.params.maxIterations ?? input.maxIterations,
           tolerance: input.params.tolerance,
-          numChunks: input.numChunks,
           sens: input.params.sens,
           acknowledgement: input.acknowledgement,
-          workerTimeoutMs: input.workerTimeoutMs,
         },
         ctx,
       );
       return {
-        labels: r.labels,
-        iterations: r.iterations,
-        converged: r.converged,
-        centroids: r.centroids,
-        verification: {
-          ...r.verification,
-          detail: r.verification.ok
+        ...verifiedClusteringOutcome(
+          r,
+          k,
+          r.workerId,
+          r.verification.ok
             ? 'The decrypted final centroids equal the means of your records per returned label.'
             : 'The decrypted final centroids do NOT match the returned labels: the worker’s answer is inconsistent.',
-        },
+        ),
         maxShiftPerRound: r.maxShiftPerRound,
-        clusters: k,
-        workerId: r.workerId,
-        timings: r.timings,
-        totalMs: r.totalMs,
       };
     },
   };

@@ -6,7 +6,7 @@
  * the number of rounds. The default and recommended clustering algorithm.
  */
 import { keys } from '../../protocol';
-import { validateIterations, validateK, type AlgorithmSpec } from '../spec';
+import { runnerBase, validateIterations, validateK, verifiedClusteringOutcome, type AlgorithmSpec } from '../spec';
 import { PKMEANS_LEAKAGE } from './leakage';
 import { packingLayout, rotationSteps } from './packing';
 import { pkmeansEstimate } from '../size';
@@ -45,31 +45,14 @@ export const pkmeans: AlgorithmSpec = Object.freeze({
     const k = input.params.k ?? 3;
     const { runPkmeansJob } = await import('./runner');
     const r = await runPkmeansJob(
-      {
-        jobId: input.jobId,
-        matrixId: input.storageId,
-        data: input.data,
-        k,
-        keys: input.keys,
-        maxIterations: input.params.maxIterations ?? input.maxIterations,
-        numChunks: input.numChunks,
-        workerTimeoutMs: input.workerTimeoutMs,
-      },
+      { ...runnerBase(input), k, maxIterations: input.params.maxIterations ?? input.maxIterations },
       ctx,
     );
-    return {
-      labels: r.labels,
-      iterations: r.iterations,
-      converged: r.converged,
-      centroids: r.centroids,
-      verification: {
-        ...r.verification,
-        detail: `Every decrypted distance of every round matched your own arithmetic (largest deviation ${r.verification.maxError.toExponential(1)} of the largest distance; allowed ${r.verification.tolerance.toExponential(0)}).`,
-      },
-      clusters: k,
-      workerId: r.workerIds.join(', '),
-      timings: r.timings,
-      totalMs: r.totalMs,
-    };
+    return verifiedClusteringOutcome(
+      r,
+      k,
+      r.workerIds.join(', '),
+      `Every decrypted distance of every round matched your own arithmetic (largest deviation ${r.verification.maxError.toExponential(1)} of the largest distance; allowed ${r.verification.tolerance.toExponential(0)}).`,
+    );
   },
 } satisfies AlgorithmSpec);
