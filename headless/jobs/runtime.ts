@@ -5,9 +5,10 @@
  * memory), lib/'s MictlanX client, Manager client and worker clients — the same code the browser
  * runs (no second implementation), talking HTTP through node:http (`net/node-fetch.ts`).
  */
-import { managerUrl, routerEndpoints, workerUrlTemplate, type Settings } from '@/lib/config';
+import { managerUrl, workerUrlTemplate, type Settings } from '@/lib/config';
 import { createInProcessEngine, type InProcessEngine } from '@/lib/engine/in-process';
-import { MictlanxClient } from '@/lib/storage/mictlanx-client';
+import type { MictlanxClient } from '@/lib/storage/mictlanx-client';
+import { objectStoreFromSettings } from '@/lib/jobs/controller';
 import type { ObjectStore } from '@/lib/storage/types';
 import { createManagerClient, type ManagerClient, type WorkerAssignment } from '@/lib/rory/manager-client';
 import { createWorkerClient, type WorkerClient } from '@/lib/rory/worker-client';
@@ -32,14 +33,7 @@ export interface Runtime {
 }
 
 export function objectStoreFor(s: Settings): MictlanxClient {
-  return new MictlanxClient({
-    routers: routerEndpoints(s).map((r) => ({ id: r.id, host: r.host, port: r.port, protocol: r.protocol, baseUrl: r.baseUrl })),
-    bucket: s.MICTLANX_BUCKET_ID,
-    timeoutMs: s.MICTLANX_TIMEOUT * 1000,
-    maxRetries: s.MICTLANX_MAX_RETRIES,
-    producerId: s.NODE_ID,
-    fetch: nodeFetch,
-  });
+  return objectStoreFromSettings(s, nodeFetch);
 }
 
 export async function createRuntime(config: HeadlessConfig): Promise<Runtime> {

@@ -164,7 +164,11 @@ export interface TrainRequest {
 }
 
 export function readTrainRequest(r: ClassificationRoute, h: HeaderReader): TrainRequest {
-  const modelId = h('Model-Id') ?? r.trainModelIdDefault;
+  return modelHeaders(h, h('Model-Id') ?? r.trainModelIdDefault);
+}
+
+/** The model headers /train and /predict share, with the model id's defaults. */
+function modelHeaders(h: HeaderReader, modelId: string): TrainRequest {
   return {
     modelId,
     modelFilename: h('Model-Filename') ?? modelId,
@@ -194,14 +198,9 @@ function shapeOf(name: string, v: string | undefined): number[] | undefined {
 
 export function readPredictRequest(r: ClassificationRoute, h: HeaderReader): PredictRequest {
   for (const name of r.requires) if (h(name) === undefined) throw badHeader(name, 'is required (the /train reply gives it)');
-  const modelId = h('Model-Id') ?? r.predictModelIdDefault;
   const recordsTestId = h('Records-Test-Id') ?? 'matrix0data';
   return {
-    modelId,
-    modelFilename: h('Model-Filename') ?? modelId,
-    labelsFilename: h('Model-Labels-Filename') ?? `${modelId}labels`,
-    extension: h('Extension') ?? 'npy',
-    experimentId: experimentIdOf(h),
+    ...modelHeaders(h, h('Model-Id') ?? r.predictModelIdDefault),
     recordsTestId,
     recordsTestFilename: h('Records-Test-Filename') ?? recordsTestId,
     modelLabelsShape: shapeOf('Model-Labels-Shape', h('Model-Labels-Shape')),

@@ -436,7 +436,7 @@ export class JobController {
   }
 
   private store(settings: Settings): ObjectStore {
-    return this.deps.objectStore?.(settings) ?? defaultObjectStore(settings, this.deps.fetch);
+    return this.deps.objectStore?.(settings) ?? objectStoreFromSettings(settings, this.deps.fetch);
   }
 
   /** The run context of a job: the cloud's clients, the engine, approvals, its event log and progress. */
@@ -562,7 +562,8 @@ export class JobController {
   }
 }
 
-function defaultObjectStore(s: Settings, fetchImpl?: typeof fetch): ObjectStore {
+/** The MictlanX client the settings describe (routers, bucket, timeout, retries, producer id). */
+export function objectStoreFromSettings(s: Settings, fetchImpl?: typeof fetch): MictlanxClient {
   return new MictlanxClient({
     routers: routerEndpoints(s).map((r) => ({ id: r.id, host: r.host, port: r.port, protocol: r.protocol, baseUrl: r.baseUrl })),
     bucket: s.MICTLANX_BUCKET_ID,
