@@ -3,6 +3,7 @@
 import Link from 'next/link';
 import { toAppError } from '@/lib/errors';
 import { useDatasets } from '@/lib/queries/datasets';
+import { ListTable } from '../ui/ListTable';
 import { Alert } from '../ui/Alert';
 import { EmptyState } from '../ui/Card';
 import { formatDate, formatShape } from './format';
@@ -29,30 +30,20 @@ export function DatasetList() {
   return (
     <section>
       <h2 className="mb-2 text-base font-semibold">Datasets in this browser ({records.length})</h2>
-      <table aria-label="Datasets in this browser" className="w-full overflow-hidden rounded-xl border border-slate-200 bg-white text-sm shadow-sm">
-        <thead className="bg-slate-50 text-left text-xs text-slate-600">
-          <tr>
-            <th className="px-3 py-2">Name</th>
-            <th className="px-3 py-2">Shape</th>
-            <th className="px-3 py-2">Labels</th>
-            <th className="px-3 py-2">Added</th>
+      <ListTable label="Datasets in this browser" columns={['Name', 'Shape', 'Labels', 'Added']}>
+        {records.map((r) => (
+          <tr key={r.id} data-testid="dataset-row" className="border-t border-slate-100">
+            <td className="px-3 py-2">
+              <Link className="text-brand-700 underline" href={`/datasets/?id=${r.id}`}>
+                {r.name}
+              </Link>
+            </td>
+            <td className="px-3 py-2 tabular-nums">{formatShape(r.rows, r.cols)}</td>
+            <td className="px-3 py-2">{r.hasLabels ? 'yes' : 'no'}</td>
+            <td className="px-3 py-2 text-xs text-slate-500">{formatDate(r.createdAt)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {records.map((r) => (
-            <tr key={r.id} data-testid="dataset-row" className="border-t border-slate-100">
-              <td className="px-3 py-2">
-                <Link className="text-brand-700 underline" href={`/datasets/?id=${r.id}`}>
-                  {r.name}
-                </Link>
-              </td>
-              <td className="px-3 py-2 tabular-nums">{formatShape(r.rows, r.cols)}</td>
-              <td className="px-3 py-2">{r.hasLabels ? 'yes' : 'no'}</td>
-              <td className="px-3 py-2 text-xs text-slate-500">{formatDate(r.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </ListTable>
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { toAppError } from '@/lib/errors';
 import { downloadBlob } from '@/lib/download';
 import { useKeySelfTest, usePublicKeyFiles } from '@/lib/queries/keys';
 import type { SelfTestResult } from '@/lib/engine/self-test';
+import { ListTable } from '../ui/ListTable';
 import { Button } from '../ui/Button';
 import { ProgressBar } from '../ui/Progress';
 import { describeParams, describeUsageRef, formatDate, ORIGIN_LABEL, SCHEME_LABEL } from './format';
@@ -22,25 +23,11 @@ export interface KeyListProps {
 
 export function KeyList({ keys, pubkeyName, selfTestCount, onTry, onDelete, notify }: KeyListProps) {
   return (
-    <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-      <table className="w-full text-left text-sm">
-        <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase text-slate-500">
-          <tr>
-            <th className="px-3 py-2">Key</th>
-            <th className="px-3 py-2">Scheme</th>
-            <th className="px-3 py-2">Parameters</th>
-            <th className="px-3 py-2">Created</th>
-            <th className="px-3 py-2">Used by</th>
-            <th className="px-3 py-2">Actions</th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((k) => (
-            <KeyRow key={k.id} record={k} pubkeyName={pubkeyName} selfTestCount={selfTestCount} onTry={onTry} onDelete={onDelete} notify={notify} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ListTable columns={['Key', 'Scheme', 'Parameters', 'Created', 'Used by', 'Actions']}>
+      {keys.map((k) => (
+        <KeyRow key={k.id} record={k} pubkeyName={pubkeyName} selfTestCount={selfTestCount} onTry={onTry} onDelete={onDelete} notify={notify} />
+      ))}
+    </ListTable>
   );
 }
 
