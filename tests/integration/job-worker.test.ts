@@ -95,6 +95,10 @@ function countingObjects(inner: ObjectStore, uploaded: Map<string, number>): Obj
       if (prop === 'putNdarray' || prop === 'putBlob') {
         return (key: string, arr: { data: ArrayBufferView }, opts?: unknown) => (add(key, arr.data.byteLength), v.call(target, key, arr, opts));
       }
+      if (prop === 'putNdarrayStream') {
+        // A streamed E1 array (the encrypted UDM): float64 of its shape.
+        return (key: string, source: { shape: readonly number[] }, opts?: unknown) => (add(key, 8 * source.shape.reduce((p, d) => p * d, 1)), v.call(target, key, source, opts));
+      }
       if (prop === 'putBytesList') {
         return (key: string, items: readonly Uint8Array[], opts?: unknown) => (add(key, items.reduce((s, i) => s + i.byteLength, 0)), v.call(target, key, items, opts));
       }
