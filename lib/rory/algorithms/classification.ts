@@ -54,6 +54,40 @@ export function classifySetup(job: ClassifyJob): { modelId: string; testId: stri
 }
 
 /** Argmin per row of a t×n distance table (ties → lowest index): the nearest model record of each test record. */
+/**
+ * Per row, the argmin of the decrypted distances `approx` — except where another entry lies within
+ * `relAmbiguity`·max(1, |min|) of the minimum (decryption error could swap them): there the
+ * browser's own `exact` distances decide, first minimum on ties. Exact labels, same wire output.
+ */
+export function argminRowsResolved(
+  approx: (i: number, j: number) => number,
+  exact: (i: number, j: number) => number,
+  t: number,
+  n: number,
+  relAmbiguity: number,
+): Int32Array {
+  const out = argminRows(approx, t, n);
+  for (let i = 0; i < t; i++) {
+    const min = approx(i, out[i]);
+    const band = relAmbiguity * Math.max(1, Math.abs(min));
+    let close = 0;
+    for (let j = 0; j < n && close < 2; j++) if (approx(i, j) - min <= band) close++;
+    if (close < 2) continue;
+    let best = -1;
+    let bestD = Infinity;
+    for (let j = 0; j < n; j++) {
+      if (approx(i, j) - min > band) continue;
+      const d = exact(i, j);
+      if (d < bestD) {
+        bestD = d;
+        best = j;
+      }
+    }
+    out[i] = best;
+  }
+  return out;
+}
+
 export function argminRows(dist: (i: number, j: number) => number, t: number, n: number): Int32Array {
   const out = new Int32Array(t);
   for (let i = 0; i < t; i++) {

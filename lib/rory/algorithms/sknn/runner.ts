@@ -16,8 +16,11 @@ import { assertAcknowledgedFor, profile } from '../../leakage';
 import { DistancesReply, ENCRYPTED_MATRIX_DTYPE, FLOAT64, H, keys, parseReply } from '../../protocol';
 import { WORKER_TIMEOUT_MS, type WorkerReply } from '../../worker-client';
 import { SKNN_PATH } from './index';
-import { argminRows, classifySetup, type ClassifyJob, type ClassifyResult } from '../classification';
+import { argminRowsResolved, classifySetup, type ClassifyJob, type ClassifyResult } from '../classification';
 import { liuManhattanTensor, relativeDeviation, SKNN_LIU_TOLERANCE } from './compute';
+
+/** Relative band within which decrypted Liu distances could be swapped by decryption error. */
+const SKNN_TIE_AMBIGUITY = 1e-6;
 import { SKNN_PREDICT_LEAKAGE, SKNN_TRAIN_LEAKAGE } from './leakage';
 
 /** The `distances_id` a step-1 reply names; anything but this job's `distances{R}` is refused. */
@@ -79,7 +82,15 @@ export async function runSknnJob(job: ClassifyJob, ctx: RunContext): Promise<Cla
     });
     if (decision === 'deny') throw new AppError('APPROVAL_DENIED', 'decryption denied', { userMessage: 'You denied the decryption of the distances; the job stopped and nothing more was sent.' });
     const plain = await steps.timed('DECRYPT', () => ctx.engine.liuDecrypt(liuKey, tensor.data, { signal }));
-    const indices = argminRows((i, j) => plain[i * n + j], t, n);
+    // Near-ties (within Liu's decryption error) are decided by the browser's own Manhattan distances.
+    const md = job.model.data;
+    const td = job.test.data;
+    const manhattan = (i: number, j: number) => {
+      let s = 0;
+      for (let z = 0; z < a; z++) s += Math.abs(td[i * a + z] - md[j * a + z]);
+      return s;
+    };
+    const indices = argminRowsResolved((i, j) => plain[i * n + j], manhattan, t, n, SKNN_TIE_AMBIGUITY);
     await steps.timed('PUT', () =>
       ctx.store.putNdarray(keys.distancesIndex(testId), { dtype: 'int64', shape: [t, 1], data: BigInt64Array.from(indices, (v) => BigInt(v)) }, { numChunks, tags: { full_shape: pythonShape([t]), full_dtype: 'int64' }, signal }),
       { key: keys.distancesIndex(testId) },
