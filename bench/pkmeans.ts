@@ -9,10 +9,13 @@
  * from its size formula. The Chromium figures (same jobs through the UI, long tasks) come from
  * `bench/jobs-browser.ts --only PKMEANS --workers 1|2`.
  *
- * The cloud (router, manager, 2 workers) runs in a child process so the CPU figure is the client's.
+ * The cloud runs as separate processes (router, manager, W workers: server/service.ts, as compose
+ * runs it), so the workers compute in parallel and the CPU figure is the client's.
  *   npx tsx bench/pkmeans.ts [--runs 1] [--no-big] [--max-iterations 10]
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CKKS_DEFAULT_PARAMS } from '@/lib/crypto/ckks';
 import type { Matrix } from '@/lib/data/matrix';
@@ -26,7 +29,8 @@ import { createManagerClient } from '@/lib/rory/manager-client';
 import { createWorkerClient } from '@/lib/rory/worker-client';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import { blobsCsv } from './shared/blobs';
-import { forkCloud, parseNumericCsv, serveCloudIfChild } from './shared/cloud-child';
+import { parseNumericCsv } from './shared/cloud-child';
+import { startServices } from '@/server/processes';
 
 const CRYPTO = ['SEGMENT.ENCRYPT', 'DECRYPT'];
 const TRANSFER = ['PUT', 'GET'];
@@ -68,7 +72,6 @@ function workerTime(events: JobLogEvent[]): number {
 }
 
 async function main(opts: { runs: number; big: boolean; maxIterations: number }): Promise<void> {
-  const { info, stop } = await forkCloud(import.meta.url, 2);
   const engine = createInProcessEngine({ keys: createMemoryKeyStore() });
   try {
     const slots = CKKS_DEFAULT_PARAMS.polyModulusDegree / 2;
@@ -82,18 +85,23 @@ async function main(opts: { runs: number; big: boolean; maxIterations: number })
     const ckks = (await engine.createCkksKey({ params: CKKS_DEFAULT_PARAMS, relinKeys: true, galoisSteps: steps }, { label: 'bench' })).id;
     const keygenMs = performance.now() - t0;
 
-    const store = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: info.routerPort, protocol: 'http' }] });
-    const manager = createManagerClient({ baseUrl: info.managerUrl });
     console.log(
       `pkmeans bench: CKKS default-128 (N = ${CKKS_DEFAULT_PARAMS.polyModulusDegree}, ${slots} slots), key set with relinearization + ${steps.length} rotation keys made in ${(keygenMs / 1000).toFixed(2)} s (once; its public keys are uploaded by the first job and reused); node ${process.version}; ${opts.runs} run(s) each; max ${opts.maxIterations} rounds`,
     );
     const header = ['dataset', 'k', 'W', 'rounds', 'total s', 'crypto s', 'worker s', 'transfer s', 'verify s', 'client CPU s', 'MB up', 'MB down', 'UDM-PQC MB', 'up/UDM', '= Lloyd'];
     const rows: string[][] = [];
-    for (const { name, m } of datasets) {
-      const [n, a] = m.shape;
-      const k = 4;
-      const reference = lloydLabels(m, k, opts.maxIterations);
-      for (const W of [1, 2]) {
+    const references = datasets.map(({ m }) => lloydLabels(m, 4, opts.maxIterations));
+    for (const W of [1, 2]) {
+      // A cloud of W worker processes (each on its own event loop, as deployed).
+      const dataDir = await mkdtemp(join(tmpdir(), 'rory-bench-pk-'));
+      const services = await startServices(dataDir, W);
+      const router = new URL(services.routerUrl);
+      const store = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: router.hostname, port: Number(router.port), protocol: 'http' }] });
+      const manager = createManagerClient({ baseUrl: services.managerUrl });
+      for (const [d, { name, m }] of datasets.entries()) {
+        const [n, a] = m.shape;
+        const k = 4;
+        const reference = references[d];
         for (let r = 0; r < opts.runs; r++) {
           const events: JobLogEvent[] = [];
           const ctx: RunContext = {
@@ -133,7 +141,10 @@ async function main(opts: { runs: number; big: boolean; maxIterations: number })
           console.log(`  ${name} W=${W} run ${r + 1}: ${(total / 1000).toFixed(2)} s`);
         }
       }
+      await services.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
+    rows.sort((x, y) => x[0].localeCompare(y[0]) || Number(x[2]) - Number(y[2]));
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     const line = (cells: string[]) => cells.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
     console.log(line(header));
@@ -143,11 +154,8 @@ async function main(opts: { runs: number; big: boolean; maxIterations: number })
     );
   } finally {
     engine.dispose();
-    stop();
   }
 }
 
-if (!(await serveCloudIfChild())) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, 'no-big': { type: 'boolean', default: false }, 'max-iterations': { type: 'string', default: '10' } } });
-  await main({ runs: Number(values.runs), big: !values['no-big'], maxIterations: Number(values['max-iterations']) });
-}
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' }, 'no-big': { type: 'boolean', default: false }, 'max-iterations': { type: 'string', default: '10' } } });
+await main({ runs: Number(values.runs), big: !values['no-big'], maxIterations: Number(values['max-iterations']) });
