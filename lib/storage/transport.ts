@@ -266,7 +266,7 @@ export class MictlanxTransport {
     };
     let res: Response;
     try {
-      res = await this.fetchFn(url, { method, headers: init.headers, body: init.body as BodyInit | undefined, signal: combined, cache: 'no-store' });
+      res = await this.fetchFn(url, { method, ...requestBody(init), signal: combined, cache: 'no-store' });
     } catch (e) {
       throw classify(e);
     }
@@ -375,4 +375,19 @@ export class MictlanxTransport {
         : `The MictlanX router at ${base} sent more data than expected for ${e.what} (more than ${formatBytes(e.limitBytes)}), so it was refused. The object is damaged or the router is not behaving like MictlanX: check the router address in Settings, then upload or recompute the object.`,
     });
   }
+}
+
+const IN_NODE = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/**
+ * Headers and body for fetch. A Blob body (a streamed chunk) goes as it is in browsers, which send
+ * Blobs from their blob store; Node's fetch would first copy a Blob whole into a Buffer (and keep
+ * it until the answer is read), so there it is streamed with its length instead.
+ */
+function requestBody(init: RequestInit): { headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' } {
+  const body = init.body;
+  if (IN_NODE && typeof Blob !== 'undefined' && body instanceof Blob) {
+    return { headers: { ...init.headers, 'Content-Length': String(body.size) }, body: body.stream() as unknown as BodyInit, duplex: 'half' };
+  }
+  return { headers: init.headers, body: body as BodyInit | undefined };
 }
