@@ -219,6 +219,8 @@ export class MictlanxTransport {
   readonly maxRetries: number;
   private readonly bucket: string;
   private readonly fetchFn: typeof fetch;
+  /** Whether requests go through the platform's fetch (not an injected one). */
+  private readonly platformFetch: boolean;
   private readonly sleep: Sleep;
   private readonly random: () => number;
   /** Index of the router currently in use; advances on network errors. */
@@ -236,6 +238,7 @@ export class MictlanxTransport {
     this.bucket = opts.bucket ?? 'rory';
     // Bind: calling an unbound global fetch as a method throws "Illegal invocation" in browsers.
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.platformFetch = opts.fetch === undefined;
     this.sleep = opts.sleep ?? defaultSleep;
     this.random = opts.random ?? Math.random;
   }
@@ -266,7 +269,7 @@ export class MictlanxTransport {
     };
     let res: Response;
     try {
-      res = await this.fetchFn(url, { method, ...requestBody(init), signal: combined, cache: 'no-store' });
+      res = await this.fetchFn(url, { method, ...requestBody(init, this.platformFetch), signal: combined, cache: 'no-store' });
     } catch (e) {
       throw classify(e);
     }
@@ -381,12 +384,13 @@ const IN_NODE = typeof process !== 'undefined' && typeof process.versions?.node 
 
 /**
  * Headers and body for fetch. A Blob body (a streamed chunk) goes as it is in browsers, which send
- * Blobs from their blob store; Node's fetch would first copy a Blob whole into a Buffer (and keep
- * it until the answer is read), so there it is streamed with its length instead.
+ * Blobs from their blob store; Node's own fetch would first copy a Blob whole into a Buffer (and
+ * keep it until the answer is read), so there it is streamed with its length instead. An injected
+ * fetch gets the Blob.
  */
-function requestBody(init: RequestInit): { headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' } {
+function requestBody(init: RequestInit, platformFetch: boolean): { headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' } {
   const body = init.body;
-  if (IN_NODE && typeof Blob !== 'undefined' && body instanceof Blob) {
+  if (platformFetch && IN_NODE && typeof Blob !== 'undefined' && body instanceof Blob) {
     return { headers: { ...init.headers, 'Content-Length': String(body.size) }, body: body.stream() as unknown as BodyInit, duplex: 'half' };
   }
   return { headers: init.headers, body: body as BodyInit | undefined };
