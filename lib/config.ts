@@ -116,17 +116,15 @@ const bool01 = z
   .union([z.boolean(), z.enum(['0', '1', 'true', 'false'])], { message: 'must be 0 or 1' })
   .transform((v) => v === true || v === '1' || v === 'true');
 
+/** A text setting that `problem` checks (null = fine; otherwise the message shown under the field). */
+const checkedText = (base: z.ZodString, problem: (v: string) => string | null) =>
+  base.superRefine((v, ctx) => {
+    const p = problem(v);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
 /** An optional URL setting (empty = not set), checked by `problem`, without trailing slashes. */
 const optionalUrl = (what: string, problem: (v: string) => string | null) =>
-  z
-    .string()
-    .trim()
-    .max(500, { message: `${what} is too long` })
-    .superRefine((v, ctx) => {
-      const p = v === '' ? null : problem(v);
-      if (p) ctx.addIssue({ code: 'custom', message: p });
-    })
-    .transform((v) => v.replace(/\/+$/, ''));
+  checkedText(z.string().trim().max(500, { message: `${what} is too long` }), (v) => (v === '' ? null : problem(v))).transform((v) => v.replace(/\/+$/, ''));
 const text = (what: string, max = 200) =>
   z.string().trim().min(1, { message: `${what} must not be empty` }).max(max, { message: `${what} is too long` });
 
@@ -156,24 +154,16 @@ export const settingsSchema = z.object({
   SECRET_KEY_FILENAME: z.string().trim().regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be a plain file name' }),
   NUM_CHUNKS: int(1, 1024, 'Number of chunks'),
   JOB_SIZE_BUDGET_MB: int(1, 1_000_000, 'Job size budget'),
-  MICTLANX_ROUTERS: z
-    .string()
-    .trim()
-    .min(1, { message: 'list at least one router as id:host:port' })
-    .superRefine((v, ctx) => {
-      // One parser for the list (lib/storage/routers.ts); the browser's port rule is added here.
-      const r = parseRouterListSafe(v);
-      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.problem.reason });
-      else if (r.routers.some((x) => BROWSER_BLOCKED_PORTS.has(x.port))) ctx.addIssue({ code: 'custom', message: `a router port: ${BLOCKED_PORT_MESSAGE}` });
-    }),
-  MICTLANX_ROUTER_URLS: z
-    .string()
-    .trim()
-    .max(4000, { message: 'Router URLs are too long' })
-    .superRefine((v, ctx) => {
-      const r = parseRouterUrls(v);
-      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.reason });
-    }),
+  // One parser for the list (lib/storage/routers.ts); the browser's port rule is added here.
+  MICTLANX_ROUTERS: checkedText(z.string().trim().min(1, { message: 'list at least one router as id:host:port' }), (v) => {
+    const r = parseRouterListSafe(v);
+    if (!r.ok) return r.problem.reason;
+    return r.routers.some((x) => BROWSER_BLOCKED_PORTS.has(x.port)) ? `a router port: ${BLOCKED_PORT_MESSAGE}` : null;
+  }),
+  MICTLANX_ROUTER_URLS: checkedText(z.string().trim().max(4000, { message: 'Router URLs are too long' }), (v) => {
+    const r = parseRouterUrls(v);
+    return r.ok ? null : r.reason;
+  }),
   MICTLANX_BUCKET_ID: z.string().trim().regex(MICTLANX_ID, { message: 'must be letters and digits, optionally joined by single - or _' }),
   MICTLANX_TIMEOUT: int(1, 3600, 'MictlanX timeout'),
   MICTLANX_MAX_RETRIES: int(0, 100, 'MictlanX retries'),

@@ -54,6 +54,21 @@ export function classifySetup(job: ClassifyJob): { modelId: string; testId: stri
 }
 
 /** Argmin per row of a t×n distance table (ties → lowest index): the nearest model record of each test record. */
+/** The first j in [0, n) with the smallest f(j) among those `keep` accepts (−1 when none). */
+function argminWhere(n: number, f: (j: number) => number, keep: (j: number) => boolean = () => true): number {
+  let best = -1;
+  let bestD = Infinity;
+  for (let j = 0; j < n; j++) {
+    if (!keep(j)) continue;
+    const d = f(j);
+    if (best < 0 || d < bestD) {
+      bestD = d;
+      best = j;
+    }
+  }
+  return best;
+}
+
 /**
  * Per row, the argmin of the decrypted distances `approx` — except where another entry lies within
  * `relAmbiguity`·max(1, |min|) of the minimum (decryption error could swap them): there the
@@ -70,38 +85,18 @@ export function argminRowsResolved(
   for (let i = 0; i < t; i++) {
     const min = approx(i, out[i]);
     const band = relAmbiguity * Math.max(1, Math.abs(min));
+    const near = (j: number) => approx(i, j) - min <= band;
     let close = 0;
-    for (let j = 0; j < n && close < 2; j++) if (approx(i, j) - min <= band) close++;
-    if (close < 2) continue;
-    let best = -1;
-    let bestD = Infinity;
-    for (let j = 0; j < n; j++) {
-      if (approx(i, j) - min > band) continue;
-      const d = exact(i, j);
-      if (d < bestD) {
-        bestD = d;
-        best = j;
-      }
-    }
-    out[i] = best;
+    for (let j = 0; j < n && close < 2; j++) if (near(j)) close++;
+    if (close >= 2) out[i] = argminWhere(n, (j) => exact(i, j), near);
   }
   return out;
 }
 
+/** Per row i of a t×n distance function, the first column with the smallest distance. */
 export function argminRows(dist: (i: number, j: number) => number, t: number, n: number): Int32Array {
   const out = new Int32Array(t);
-  for (let i = 0; i < t; i++) {
-    let best = 0;
-    let bestD = dist(i, 0);
-    for (let j = 1; j < n; j++) {
-      const d = dist(i, j);
-      if (d < bestD) {
-        bestD = d;
-        best = j;
-      }
-    }
-    out[i] = best;
-  }
+  for (let i = 0; i < t; i++) out[i] = argminWhere(n, (j) => dist(i, j));
   return out;
 }
 
