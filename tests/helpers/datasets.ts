@@ -7,6 +7,12 @@ import { matrix, type Matrix } from '@/lib/data/matrix';
 
 const SHARED = new URL('../../../shared/', import.meta.url);
 
+/** A labels file of the shared datasets (one integer per line). */
+export function labelsOf(name: string): Int32Array {
+  const text = readFileSync(new URL(`datasets/${name}`, SHARED), 'utf8');
+  return Int32Array.from(text.split('\n').filter(Boolean).map(Number));
+}
+
 export function loadCsv(name: string): Matrix {
   const text = readFileSync(new URL(`datasets/${name}`, SHARED), 'utf8');
   const rows = text.split('\n').filter((l) => l.trim() !== '');

@@ -2,11 +2,8 @@
  * The app's job controller (the code the Jobs page drives) against the real local Rory cloud on
  * loopback: datasets, keys and jobs in memory stores, crypto through the in-process engine.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings } from '@/lib/config';
+import type { Settings } from '@/lib/config';
 import { createDatasetRecord, type Dataset, type ParsedDataset } from '@/lib/data/dataset';
 import { plainMatrix } from '@/lib/data/matrix';
 import { createMemoryDatasetStore } from '@/lib/datasets';
@@ -14,37 +11,23 @@ import { JobController } from '@/lib/jobs/controller';
 import { createMemoryJobStore } from '@/lib/jobs/store';
 import type { JobRecord } from '@/lib/jobs/types';
 import { createMemoryKeyStore } from '@/lib/keystore';
-import { startLocalCloud, type LocalCloud } from '@/server/cloud';
+import type { LocalCloud } from '@/server/cloud';
 import { createInProcessEngine } from '@/lib/engine/in-process';
-import { kmeansReference, loadCsv } from '../helpers/datasets';
-import { readFileSync } from 'node:fs';
+import { kmeansReference, labelsOf, loadCsv } from '../helpers/datasets';
+import { startTestCloud, type TestCloud } from '../helpers/cloud-settings';
 
+let testCloud: TestCloud;
 let cloud: LocalCloud;
-let dataDir: string;
 let settings: Settings;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'rory-ctl-'));
-  cloud = await startLocalCloud({ dataDir });
-  const router = new URL(cloud.routerUrl);
-  const manager = new URL(cloud.managerUrl);
-  settings = {
-    ...DEFAULT_SETTINGS,
-    RORY_MANAGER_IP_ADDR: manager.hostname,
-    RORY_MANAGER_PORT: Number(manager.port),
-    MICTLANX_ROUTERS: `mictlanx-router-0:${router.hostname}:${router.port}`,
-    MICTLANX_MAX_RETRIES: 2,
-  };
+  testCloud = await startTestCloud('rory-ctl-');
+  ({ cloud, settings } = testCloud);
 });
 afterAll(async () => {
-  await cloud?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await testCloud?.close();
 });
 
-function labelsOf(name: string): Int32Array {
-  const text = readFileSync(new URL(`../../../shared/datasets/${name}`, import.meta.url), 'utf8');
-  return Int32Array.from(text.split('\n').filter(Boolean).map(Number));
-}
 
 async function setup(file: string, withLabels = true) {
   const m = loadCsv(file);

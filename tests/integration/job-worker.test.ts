@@ -11,12 +11,8 @@
  * worker is replaced and its running job shows as interrupted; the budget refuses up front; and the
  * size estimate of a DBSKMeans job matches the bytes it really uploads.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, type Settings } from '@/lib/config';
+import type { Settings } from '@/lib/config';
 import { createDatasetRecord, type Dataset, type ParsedDataset } from '@/lib/data/dataset';
 import { plainMatrix } from '@/lib/data/matrix';
 import { createMemoryDatasetStore } from '@/lib/datasets';
@@ -30,38 +26,25 @@ import { createMemoryKeyStore } from '@/lib/keystore';
 import { REGISTRY } from '@/lib/rory/algorithms/registry';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import type { ObjectStore } from '@/lib/storage/types';
-import { startLocalCloud, type LocalCloud } from '@/server/cloud';
+import type { LocalCloud } from '@/server/cloud';
 import { createJobWorkerApi } from '@/workers/job-api';
 import { createJobService } from '@/workers/job-client';
-import { loadCsv } from '../helpers/datasets';
+import { labelsOf, loadCsv } from '../helpers/datasets';
+import { startTestCloud, type TestCloud } from '../helpers/cloud-settings';
 import { FakeWorker } from '../helpers/fake-worker';
 
+let testCloud: TestCloud;
 let cloud: LocalCloud;
-let dataDir: string;
 let settings: Settings;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'rory-jobworker-'));
-  cloud = await startLocalCloud({ dataDir });
-  const router = new URL(cloud.routerUrl);
-  const manager = new URL(cloud.managerUrl);
-  settings = {
-    ...DEFAULT_SETTINGS,
-    RORY_MANAGER_IP_ADDR: manager.hostname,
-    RORY_MANAGER_PORT: Number(manager.port),
-    MICTLANX_ROUTERS: `mictlanx-router-0:${router.hostname}:${router.port}`,
-    MICTLANX_MAX_RETRIES: 2,
-  };
+  testCloud = await startTestCloud('rory-jobworker-');
+  ({ cloud, settings } = testCloud);
 });
 afterAll(async () => {
-  await cloud?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await testCloud?.close();
 });
 
-function labelsOf(name: string): Int32Array {
-  const text = readFileSync(new URL(`../../../shared/datasets/${name}`, import.meta.url), 'utf8');
-  return Int32Array.from(text.split('\n').filter(Boolean).map(Number));
-}
 
 /** A job store that counts its writes. */
 function countingStore(): JobStore & { writes: { at: number; status: string }[] } {
