@@ -29,7 +29,7 @@ import { createManagerClient } from '@/lib/rory/manager-client';
 import { createWorkerClient } from '@/lib/rory/worker-client';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import { blobsCsv } from './shared/blobs';
-import { parseNumericCsv } from './shared/cloud-child';
+import { parseNumericCsv } from './shared/csv';
 import { startServices } from '@/server/processes';
 
 const CRYPTO = ['SEGMENT.ENCRYPT', 'DECRYPT'];

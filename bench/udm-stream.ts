@@ -1,13 +1,16 @@
 /**
  * Peak client memory of a DBSKMeans job whose UDM is streamed (issue #13 item 2): a generated
  * n × 8 blobs set (k 4; default n = 1000 and 3000), run through the registry as the app runs it
- * (in-process engine, the local Rory cloud in a child process). The client's ArrayBuffer memory
+ * (in-process engine, the local Rory cloud as separate processes: server/processes.ts). The client's ArrayBuffer memory
  * (`process.memoryUsage().arrayBuffers`, where every matrix and ciphertext lives) is sampled every
  * 20 ms; the peak above the level before the job is compared with the bound "1.5 × the largest
  * UDM chunk + the dataset". Each sample forces a garbage collection first (node --expose-gc), so it
  * counts live buffers, not garbage waiting to be collected.
  *   node --expose-gc --import tsx bench/udm-stream.ts [--rows 1000,3000] [--chunks 4]
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInProcessEngine } from '@/lib/engine/in-process';
 import { createMemoryKeyStore } from '@/lib/keystore/memory';
@@ -19,18 +22,21 @@ import { createWorkerClient } from '@/lib/rory/worker-client';
 import { splitRows } from '@/lib/storage/e1';
 import { MictlanxClient } from '@/lib/storage/mictlanx-client';
 import { blobsCsv } from './shared/blobs';
-import { forkCloud, parseNumericCsv, serveCloudIfChild } from './shared/cloud-child';
+import { parseNumericCsv } from './shared/csv';
+import { startServices } from '@/server/processes';
 
 const MB = 1e6;
 /** With --expose-gc (as `npm run bench` runs this file), each sample counts live buffers only. */
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function main(rowsList: number[], numChunks: number): Promise<void> {
-  const { info, stop } = await forkCloud(import.meta.url, 1);
+  const dataDir = await mkdtemp(join(tmpdir(), 'rory-bench-udm-'));
+  const services = await startServices(dataDir, 1);
+  const router = new URL(services.routerUrl);
   const engine = createInProcessEngine({ keys: createMemoryKeyStore() });
   try {
-    const store = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: info.routerPort, protocol: 'http' }], timeoutMs: 600_000 });
-    const manager = createManagerClient({ baseUrl: info.managerUrl });
+    const store = new MictlanxClient({ routers: [{ id: 'mictlanx-router-0', host: '127.0.0.1', port: Number(router.port), protocol: 'http' }], timeoutMs: 600_000 });
+    const manager = createManagerClient({ baseUrl: services.managerUrl });
     const liu = (await engine.createLiuKey(128, { label: 'bench' })).id;
     console.log(`udm-stream bench: DBSKMeans, generated blobs n × 8, k 4, ${numChunks} chunks, Liu 128; node ${process.version}`);
     const header = ['n', 'UDM MB', 'largest chunk MB', 'dataset MB', 'bound MB', 'peak MB', 'peak / bound', 'rounds', 'total s', 'UDM put s'];
@@ -88,14 +94,13 @@ async function main(rowsList: number[], numChunks: number): Promise<void> {
     console.log(line(header));
     for (const r of rows) console.log(line(r));
     if (!gc) console.log('(run with node --expose-gc to count live buffers only: these peaks include garbage)');
-    console.log('peak = largest sampled process.memoryUsage().arrayBuffers during the job minus its value before (client only; the cloud runs in another process). UDM put s includes its encryption (two passes: hash, then upload).');
+    console.log('peak = largest sampled process.memoryUsage().arrayBuffers during the job minus its value before (client only; the cloud runs in its own processes). UDM put s includes its encryption (two passes: hash, then upload).');
   } finally {
     engine.dispose();
-    stop();
+    await services.close();
+    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-if (!(await serveCloudIfChild())) {
-  const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000,3000' }, chunks: { type: 'string', default: '4' } } });
-  await main(values.rows.split(',').map(Number), Number(values.chunks));
-}
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000,3000' }, chunks: { type: 'string', default: '4' } } });
+await main(values.rows.split(',').map(Number), Number(values.chunks));

@@ -5,7 +5,6 @@
  * routers and fail-over.
  */
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import { AccessPolicy } from '@/server/common/http';
 import { createMictlanxRouter, type MictlanxRouterHandle } from '@/server/mictlanx';
 import { encodeE1 } from '@/lib/storage/e1';
 import { encodePayloads } from '@/lib/storage/e3e4';
+import { freePort } from '../helpers/net';
 
 const noSleep = async () => {};
 
@@ -29,17 +29,6 @@ function routerOf(port: number, id = 'mictlanx-router-0'): MictlanxRouter {
 function clientFor(port: number | number[], extra: Partial<MictlanxClientOptions> = {}) {
   const ports = Array.isArray(port) ? port : [port];
   return new MictlanxClient({ routers: ports.map((p, i) => routerOf(p, `r${i}`)), maxRetries: 2, sleep: noSleep, timeoutMs: 20_000, ...extra });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function expectSameArray(got: NdArray, want: NdArray) {
