@@ -9,7 +9,7 @@ import { AppError } from '../errors';
 import { pythonShape } from '../data/matrix';
 import { E2_PIECE_BYTES } from './e2';
 import { shapeSize } from './ndarray';
-import type { ChunkMetadata, ChunkSpec, ExpectedObject } from './types';
+import type { ChunkMetadata, ChunkSpec, ExpectedObject, ProducedBody } from './types';
 
 /**
  * Most chunks a ball may claim. NUM_CHUNKS is at most 1024 (lib/config.ts) and E1/E3/E4 never
@@ -43,7 +43,7 @@ export interface MetadataBody {
 }
 
 /** Builds the metadata POST body of one chunk (spec/protocol.md §7.4; vectors `example_metadata_body`). */
-export function metadataBody(bucket: string, ballId: string, chunk: ChunkSpec<Uint8Array | Blob>, producerId: string, replicationFactor = 1): MetadataBody {
+export function metadataBody(bucket: string, ballId: string, chunk: ChunkSpec<Uint8Array | Blob | ProducedBody>, producerId: string, replicationFactor = 1): MetadataBody {
   return {
     bucket_id: bucket,
     key: chunk.key,

@@ -47,7 +47,7 @@ import { parseRouterList, routerUrl, type MictlanxRouter } from './routers';
 import { sha256Hex } from './sha256';
 import { putNdarrayStreamed } from './streamed';
 import { MictlanxTransport, Retryable, detailText, isAlreadyStored, isNotFound, mapLimit, type OpContext, type Sleep } from './transport';
-import type { ChunkMetadata, ChunkSpec, EncodedBall, ExpectedObject, GetOptions, NdArray, NdarraySource, ObjectStore, PutOptions, StoredChunk, TransferProgress } from './types';
+import type { ChunkMetadata, ChunkSpec, EncodedBall, ExpectedObject, GetOptions, NdArray, NdarraySource, ObjectStore, ProducedBody, PutOptions, StoredChunk, TransferProgress } from './types';
 
 // Public names of the storage layer stay importable from here (runners, the server and tests use them).
 export { StorageError } from '../errors';
@@ -455,7 +455,7 @@ export class MictlanxClient implements ObjectStore {
   // -------------------------------------------------------------------------------------------
   // Per-chunk requests
 
-  private async putChunk(ballId: string, chunk: ChunkSpec<Uint8Array | Blob>, signal: AbortSignal): Promise<void> {
+  private async putChunk(ballId: string, chunk: ChunkSpec<Uint8Array | Blob | ProducedBody>, signal: AbortSignal): Promise<void> {
     const ctx: OpContext = { op: 'upload', ballId, key: chunk.key };
     const t = this.transport;
     const body = JSON.stringify(metadataBody(this.bucket, ballId, chunk, this.producerId, this.replicationFactor));

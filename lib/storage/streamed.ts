@@ -2,27 +2,30 @@
  * Streamed E1 upload (issue #13 item 2): an ndarray too large to hold whole (a UDM of n²·a values)
  * is produced in row ranges on demand and sent chunk by chunk, wire-identical to `putNdarray`.
  *
- * Every chunk's metadata carries `full_checksum`, the SHA-256 of the whole object, so the object is
- * produced twice: pass 1 hashes it range by range (incremental SHA-256, nothing kept), pass 2
- * produces one chunk at a time into a Blob, checksums and uploads it. The source must therefore
- * give the same values both times (the encrypted UDM does: its noise comes from a per-job seed).
- * Peak memory: the largest chunk plus one range (≤ 1/RANGES_PER_CHUNK of a chunk) in flight.
+ * A chunk's metadata, sent before its data, carries its SHA-256 and `full_checksum`, the SHA-256 of
+ * the whole object, so the object is produced twice: pass 1 hashes it range by range (the whole and
+ * each chunk, incremental SHA-256, nothing kept); pass 2 uploads each chunk as a body produced range
+ * by range while it is sent (lib/storage/transport.ts: streamed in Node, gathered into a Blob in
+ * browsers). The source must give the same values both times (the encrypted UDM does: its noise
+ * comes from a per-job seed); a source that does not leaves a ball whose chunks fail their
+ * checksums on read. Peak memory: a range or two in Node (plus what fetch keeps of a request's body
+ * until it is answered); in browsers the chunk's Blob, outside the page, plus one range.
  */
 import { AppError } from '../errors';
 import { checkCallerTags, e1ChunkTags, splitRows } from './e1';
 import { Sha256 } from './sha256';
 import { assertKeyId } from './key-id';
-import type { ChunkSpec, NdArray, NdarraySource, ObjectStore, PutOptions } from './types';
+import type { ChunkSpec, NdArray, NdarraySource, ObjectStore, ProducedBody, PutOptions } from './types';
 
 export type { NdarraySource };
 
 /** What a streamed put needs from a client: delete the old ball, upload one chunk (with retries). */
 export interface ChunkSink {
   deleteBall(ballId: string, opts: { signal?: AbortSignal }): Promise<number>;
-  putChunk(ballId: string, chunk: ChunkSpec<Blob>, signal: AbortSignal | undefined): Promise<void>;
+  putChunk(ballId: string, chunk: ChunkSpec<ProducedBody>, signal: AbortSignal | undefined): Promise<void>;
 }
 
-/** Ranges a chunk is produced in: bounds what is in flight beside the chunk buffer. */
+/** Ranges a chunk is produced in: bounds what is in flight beside the chunk's body. */
 const RANGES_PER_CHUNK = 8;
 
 function ranges(from: number, to: number): { from: number; to: number }[] {
@@ -44,41 +47,56 @@ export async function putNdarrayStreamed(sink: ChunkSink, ballId: string, source
   const rowCounts = splitRows(n, opts.numChunks ?? 4);
   const starts: number[] = [];
   rowCounts.reduce((r, c) => (starts.push(r), r + c), 0);
-  const produce = async (from: number, to: number): Promise<Float64Array> => {
+  const produce = async (from: number, to: number): Promise<Uint8Array> => {
     const part = await source.rows(from, to, opts.signal);
     if (part.length !== (to - from) * rowValues) {
       throw new AppError('INTERNAL', `rows [${from}, ${to}) of ${ballId} have ${part.length} values, expected ${(to - from) * rowValues}`);
     }
-    return part;
+    return bytesOf(part);
   };
 
-  // Pass 1: the whole object's SHA-256.
+  // Pass 1: the SHA-256 of the whole object and of each chunk.
   const whole = new Sha256();
-  for (const r of ranges(0, n)) whole.update(bytesOf(await produce(r.from, r.to)));
+  const checksums: string[] = [];
+  for (let i = 0; i < rowCounts.length; i++) {
+    const chunk = new Sha256();
+    for (const r of ranges(starts[i], starts[i] + rowCounts[i])) {
+      const bytes = await produce(r.from, r.to);
+      whole.update(bytes);
+      chunk.update(bytes);
+    }
+    checksums.push(chunk.hex());
+  }
   const fullChecksum = whole.hex();
 
-  // Pass 2: chunk by chunk. Each range is hashed and moved into a Blob (browsers keep large
-  // Blobs out of the page's memory), so what is live is one chunk's Blob and one range; fetch
-  // sends the Blob as it is.
+  // Pass 2: chunk by chunk, each produced range by range as it is sent (again on a retry).
   await sink.deleteBall(ballId, { signal: opts.signal });
   const totalBytes = n * rowValues * 8;
   let doneBytes = 0;
   const report = (doneChunks: number) => opts.onProgress?.({ ballId, doneBytes, totalBytes, doneChunks, totalChunks: rowCounts.length });
   report(0);
   for (let i = 0; i < rowCounts.length; i++) {
-    const from = starts[i];
-    const to = from + rowCounts[i];
-    const hash = new Sha256();
-    const parts: Blob[] = [];
-    for (const r of ranges(from, to)) {
-      const bytes = bytesOf(await produce(r.from, r.to));
-      hash.update(bytes);
-      parts.push(new Blob([bytes]));
-    }
-    const payload = new Blob(parts);
-    const tags = e1ChunkTags(ballId, { index: i, numChunks: rowCounts.length, rows: rowCounts[i], trailing, dtype: 'float64', bytes: payload.size, fullChecksum }, caller);
-    await sink.putChunk(ballId, { key: `${ballId}_${i}`, index: i, payload, tags, checksum: hash.hex() }, opts.signal);
-    doneBytes += payload.size;
+    const chunkRanges = ranges(starts[i], starts[i] + rowCounts[i]);
+    const size = rowCounts[i] * rowValues * 8;
+    const payload: ProducedBody = {
+      size,
+      open: () => {
+        let next = 0;
+        return new ReadableStream<Uint8Array>(
+          {
+            async pull(controller) {
+              if (next === chunkRanges.length) return controller.close();
+              const r = chunkRanges[next++];
+              controller.enqueue(await produce(r.from, r.to));
+            },
+          },
+          { highWaterMark: 0 },
+        );
+      },
+    };
+    const tags = e1ChunkTags(ballId, { index: i, numChunks: rowCounts.length, rows: rowCounts[i], trailing, dtype: 'float64', bytes: size, fullChecksum }, caller);
+    await sink.putChunk(ballId, { key: `${ballId}_${i}`, index: i, payload, tags, checksum: checksums[i] }, opts.signal);
+    doneBytes += size;
     report(i + 1);
   }
 }

@@ -14,6 +14,7 @@ import { AppError, StorageError } from '../errors';
 import { BodyLimitError, formatBytes, readBodyInto, readBodyLimited, readBodyPrefix } from '../net/read-limited';
 import { MAX_REPLY_JSON_BYTES } from './ball';
 import { routerUrl, type MictlanxRouter } from './routers';
+import type { ProducedBody } from './types';
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -68,7 +69,7 @@ export interface HttpResult {
 
 export interface RequestInit {
   readonly headers?: Record<string, string>;
-  readonly body?: string | Uint8Array | Blob;
+  readonly body?: string | Uint8Array | Blob | ProducedBody;
   /** Overrides the client timeout for this request. */
   readonly timeoutMs?: number;
   /** Body of a 2xx answer (default: JSON of at most MAX_REPLY_JSON_BYTES). */
@@ -263,13 +264,16 @@ export class MictlanxTransport {
     const classify = (e: unknown): Error => {
       if (signal?.aborted) return abortedError();
       if (timeout.aborted) return new Retryable('timeout', `no answer within ${Math.round(timeoutMs / 1000)} s`);
+      // Producing a streamed body failed (fetch wraps the stream's error): not the network's fault.
+      if (e instanceof AppError) return e;
       const cause = (e as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+      if (cause instanceof AppError) return cause;
       const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : e instanceof Error ? e.message : String(e);
       return new Retryable('network', why);
     };
     let res: Response;
     try {
-      res = await this.fetchFn(url, { method, ...requestBody(init, this.platformFetch), signal: combined, cache: 'no-store' });
+      res = await this.fetchFn(url, { method, ...(await requestBody(init, this.platformFetch)), signal: combined, cache: 'no-store' });
     } catch (e) {
       throw classify(e);
     }
@@ -382,16 +386,34 @@ export class MictlanxTransport {
 
 const IN_NODE = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
+const isProducedBody = (b: unknown): b is ProducedBody => typeof b === 'object' && b !== null && typeof (b as ProducedBody).open === 'function';
+
 /**
- * Headers and body for fetch. A Blob body (a streamed chunk) goes as it is in browsers, which send
- * Blobs from their blob store; Node's own fetch would first copy a Blob whole into a Buffer (and
- * keep it until the answer is read), so there it is streamed with its length instead. An injected
- * fetch gets the Blob.
+ * Headers and body for fetch. A Blob body goes as it is in browsers, which send Blobs from their
+ * blob store; Node's own fetch would first copy a Blob whole into a Buffer (and keep it until the
+ * answer is read), so there it is streamed with its length instead. A produced body (a streamed
+ * chunk) is streamed straight from its source in Node, so no chunk is ever whole in memory there;
+ * elsewhere (browsers: fetch streams request bodies only over HTTP/2; an injected fetch) it is
+ * gathered into a Blob piece by piece, each piece leaving the page's memory as it is added.
  */
-function requestBody(init: RequestInit, platformFetch: boolean): { headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' } {
+async function requestBody(init: RequestInit, platformFetch: boolean): Promise<{ headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' }> {
   const body = init.body;
-  if (platformFetch && IN_NODE && typeof Blob !== 'undefined' && body instanceof Blob) {
+  const streamInNode = platformFetch && IN_NODE;
+  if (isProducedBody(body)) {
+    if (streamInNode) return { headers: { ...init.headers, 'Content-Length': String(body.size) }, body: body.open() as unknown as BodyInit, duplex: 'half' };
+    return { headers: init.headers, body: await gatherBlob(body) };
+  }
+  if (streamInNode && typeof Blob !== 'undefined' && body instanceof Blob) {
     return { headers: { ...init.headers, 'Content-Length': String(body.size) }, body: body.stream() as unknown as BodyInit, duplex: 'half' };
   }
   return { headers: init.headers, body: body as BodyInit | undefined };
+}
+
+async function gatherBlob(body: ProducedBody): Promise<Blob> {
+  const parts: Blob[] = [];
+  const reader = body.open().getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(new Blob([r.value as Uint8Array<ArrayBuffer>]));
+  const blob = new Blob(parts);
+  if (blob.size !== body.size) throw new AppError('INTERNAL', `a produced body gave ${blob.size} bytes, announced ${body.size}`);
+  return blob;
 }

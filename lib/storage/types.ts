@@ -135,7 +135,18 @@ export interface ObjectStore {
  * A streamed upload hands over its payload as a Blob (fetch sends a Blob without copying it into
  * the page's memory again).
  */
-export interface ChunkSpec<P extends Uint8Array | Blob = Uint8Array> {
+/**
+ * A request body produced again each time it is sent (a streamed E1 chunk, lib/storage/streamed.ts):
+ * its size in bytes and a fresh stream of exactly that many bytes per `open()`. The transport
+ * streams it where fetch can stream a request body (Node) and gathers it into a Blob elsewhere
+ * (browsers send Blobs from their blob store, outside the page's memory).
+ */
+export interface ProducedBody {
+  readonly size: number;
+  open(): ReadableStream<Uint8Array>;
+}
+
+export interface ChunkSpec<P extends Uint8Array | Blob | ProducedBody = Uint8Array> {
   readonly key: string;
   readonly index: number;
   readonly payload: P;

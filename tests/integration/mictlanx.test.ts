@@ -177,6 +177,49 @@ describe('local MictlanX router + client', () => {
       await expect(client.getNdarray('driftball')).rejects.toMatchObject({ code: 'STORAGE_INTEGRITY' });
     });
 
+    it('a streamed chunk reaches an injected fetch as a Blob (as in browsers) and is produced again when its upload is retried', async () => {
+      const values = doubles(12 * 3, 41);
+      const asked: [number, number][] = [];
+      const source = {
+        shape: [12, 3],
+        rows: async (from: number, to: number) => {
+          asked.push([from, to]);
+          return values.slice(from * 3, to * 3);
+        },
+      };
+      const bodies: string[] = [];
+      let dataPosts = 0;
+      const flaky: typeof fetch = async (input, init) => {
+        if (String(input).includes('/chunked')) {
+          bodies.push(init?.body instanceof Blob ? `Blob ${init.body.size}` : typeof init?.body);
+          if (++dataPosts === 2) throw new TypeError('fetch failed');
+        }
+        return fetch(input, init);
+      };
+      await clientFor(router.port, { fetch: flaky, maxParallel: 1 }).putNdarrayStream('retried', source, { numChunks: 3 });
+      // 4 rows (96 bytes) per chunk; the second chunk is sent twice.
+      expect(bodies).toEqual(['Blob 96', 'Blob 96', 'Blob 96', 'Blob 96']);
+      expect(asked.reduce((s2, [f, t]) => s2 + (t - f), 0)).toBe(2 * 12 + 4);
+      expectSameArray(await client.getNdarray('retried'), ndarray('float64', [12, 3], values));
+    });
+
+    it('a source that fails while a chunk is being sent fails the put with its own error, without retrying it', async () => {
+      let calls = 0;
+      const source = {
+        shape: [8, 2],
+        rows: async (from: number, to: number) => {
+          // Pass 1 reads all 8 rows; the second range of pass 2 fails.
+          if (++calls === 10) throw new AppError('CRYPTO_FAILURE', 'the crypto worker stopped', { userMessage: 'Encryption failed.' });
+          return new Float64Array((to - from) * 2).fill(from);
+        },
+      };
+      const err = (await client.putNdarrayStream('failing', source, { numChunks: 1 }).catch((e: unknown) => e)) as AppError;
+      expect(err).toBeInstanceOf(AppError);
+      expect(err.code).toBe('CRYPTO_FAILURE');
+      expect(calls).toBe(10);
+      await expect(client.getNdarray('failing')).rejects.toBeInstanceOf(AppError);
+    });
+
     it('reports upload progress per chunk and reads with Force-Get: 1 unless force is false', async () => {
       const arr = ndarray('float64', [4, 1], new Float64Array([1, 2, 3, 4]));
       const progress: string[] = [];
