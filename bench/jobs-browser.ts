@@ -19,7 +19,13 @@
  * Needs a built export (`npm run build`) and Debian Chromium (same flags as the e2e harness).
  * `--detail` also prints, per job, each long task (when, after pressing Run, and what the page showed)
  * and the bytes the job's own event log counts for its PUTs and GETs (a cross-check of MB up/down).
- *   npx tsx bench/jobs-browser.ts [--only PKMEANS,DBSKMEANS] [--workers 2] [--no-big] [--detail]
+ * `--memory` samples, every 100 ms, the live ArrayBuffers of the page and every worker (CDP
+ * `Runtime.getHeapUsage` backing stores: where matrices, ciphertexts and chunk bodies live) and the
+ * memory of every Chromium process (PSS of the browser's process tree: also V8 heaps, code, blob
+ * storage, network service), and reports each job's peaks above the level when Run was pressed; for
+ * DBSKMeans the ArrayBuffer peak is compared with issue #13's bound, 1.5 × the largest UDM chunk +
+ * the dataset. `--udm-rows 3000` adds DBSKMeans on a generated 3000 × 8 set.
+ *   npx tsx bench/jobs-browser.ts [--only PKMEANS,DBSKMEANS] [--workers 2] [--no-big] [--detail] [--memory] [--udm-rows 3000]
  */
 import { existsSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -34,6 +40,9 @@ import { appOrigins, startLocalCloud } from '@/server/cloud';
 import { startStaticServer } from '@/server/static';
 import { CHROMIUM_FLAGS, cloudConfig } from '../tests/e2e/chromium';
 import { blobsCsv } from './shared/blobs';
+import { attachIsolates, type Isolates } from './shared/isolates';
+import { findProcess, treePss } from './shared/proc-memory';
+import { splitRows } from '@/lib/storage/e1';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +50,8 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     'no-big': { type: 'boolean', default: false },
     detail: { type: 'boolean', default: false },
+    memory: { type: 'boolean', default: false },
+    'udm-rows': { type: 'string' },
   },
 });
 
@@ -56,6 +67,8 @@ interface Scenario {
   readonly datasetName: string;
   readonly k?: number;
   readonly test?: RegExp;
+  /** A generated n × 8 blobs set (k 4) instead of a shared dataset file. */
+  readonly rows?: number;
 }
 
 const BLOBS = { dataset: /^blobs-1000x8-k4/, datasetName: 'blobs-1000x8-k4 (1000 × 8)', k: 4 };
@@ -68,6 +81,7 @@ const SCENARIOS: Scenario[] = [
   })),
   ...(['SKNN_PREDICT', 'SKNN_PQC_PREDICT', 'KNN_PREDICT'] as const).map((algorithm) => ({ algorithm, ...SPLIT })),
   ...(args['no-big'] ? [] : [{ algorithm: 'PKMEANS' as const, dataset: /^blobs-10000x8-k4/, datasetName: 'generated blobs 10 000 × 8', k: 4 }]),
+  ...(args['udm-rows'] ? [{ algorithm: 'DBSKMEANS' as const, dataset: new RegExp(`^blobs-${Number(args['udm-rows'])}x8-k4`), datasetName: `generated blobs ${args['udm-rows']} × 8`, k: 4, rows: Number(args['udm-rows']) }] : []),
 ];
 
 interface Row {
@@ -82,6 +96,12 @@ interface Row {
   readonly longestMs: number;
   readonly mbUp: number;
   readonly mbDown: number;
+  /** --memory: peak PSS of Chromium's processes above the level at Run, MB. */
+  readonly peakMb?: number;
+  /** --memory: peak of the live ArrayBuffers of the page and its workers above the level at Run, MB. */
+  readonly buffersMb?: number;
+  /** --memory, DBSKMeans: 1.5 × the largest UDM chunk + the dataset, MB. */
+  readonly boundMb?: number;
   /** --detail: long tasks (ms after Run, duration, the status shown) and the event log's MB. */
   readonly detail: { tasks: { at: number; ms: number; shown: string }[]; logMbUp: number; logMbDown: number };
 }
@@ -188,7 +208,10 @@ async function countingRelay(port: number): Promise<{ port: number; up: number; 
 
 type Relay = Awaited<ReturnType<typeof countingRelay>>;
 
-async function runScenario(page: Page, url: string, s: Scenario, relay: Relay, cloudOrigins: readonly string[]): Promise<Row> {
+/** Issue #13's memory bound for DBSKMeans on n × a: 1.5 × the largest UDM chunk (4 chunks) + the dataset. */
+const udmBound = (n: number, a: number) => 1.5 * Math.max(...splitRows(n, 4)) * n * a * 8 + n * a * 8;
+
+async function runScenario(page: Page, url: string, s: Scenario, relay: Relay, cloudOrigins: readonly string[], memory: { pid: number; isolates: Isolates } | undefined): Promise<Row> {
   const id = await createJob(page, url, s);
   const ack = page.getByRole('checkbox');
   if ((await ack.count()) > 0 && !(await ack.first().isDisabled())) await ack.first().check();
@@ -208,10 +231,24 @@ async function runScenario(page: Page, url: string, s: Scenario, relay: Relay, c
   };
   const relayBefore = { up: relay.up, down: relay.down };
   page.on('requestfinished', onFinished);
+  const buffers = async () => (await memory!.isolates.heapUsage()).reduce((sum, u) => sum + u.backingStorageSize, 0);
+  const base = memory ? { pss: treePss(memory.pid), buffers: await buffers() } : { pss: 0, buffers: 0 };
+  let peak = 0;
+  let buffersPeak = 0;
+  let sampling = false;
+  const sampler = memory
+    ? setInterval(() => {
+        peak = Math.max(peak, treePss(memory.pid) - base.pss);
+        if (sampling) return;
+        sampling = true;
+        void buffers().then((b) => ((buffersPeak = Math.max(buffersPeak, b - base.buffers)), (sampling = false)));
+      }, 100)
+    : undefined;
   const t0 = await page.evaluate(() => performance.now());
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   const status = await approveUntilDone(page);
   const t1 = await page.evaluate(() => performance.now());
+  clearInterval(sampler);
   page.off('requestfinished', onFinished);
   await Promise.all(pending);
   up += relay.up - relayBefore.up;
@@ -239,6 +276,7 @@ async function runScenario(page: Page, url: string, s: Scenario, relay: Relay, c
     longestMs: tasks.reduce((m, t) => Math.max(m, t.duration), 0),
     mbUp: up / 1e6,
     mbDown: down / 1e6,
+    ...(memory ? { peakMb: peak / 1e6, buffersMb: buffersPeak / 1e6, ...(s.algorithm === 'DBSKMEANS' ? { boundMb: udmBound(s.rows ?? 1000, 8) / 1e6 } : {}) } : {}),
     detail: { tasks: tasks.map((t) => ({ at: t.start - t0, ms: t.duration, shown: t.shown })), logMbUp: logged('PUT'), logMbDown: logged('GET') },
   };
 }
@@ -258,7 +296,8 @@ async function main(): Promise<void> {
     connectSrc: [relayUrl, cloud.managerUrl, ...cloud.workerUrls],
   });
   cloud.allowOrigin(...appOrigins('127.0.0.1', server.port));
-  const context = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true, viewport: { width: 1280, height: 900 } });
+  const profile = join(dir, 'profile');
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true, viewport: { width: 1280, height: 900 } });
   await context.addInitScript(() => {
     const w = window as unknown as { __longTasks: { start: number; duration: number; shown: string }[] };
     w.__longTasks = [];
@@ -283,11 +322,23 @@ async function main(): Promise<void> {
       await writeFile(path, blobsCsv(BIG.rows, BIG.cols, 4));
       await addDataset(page, url, path, BIG.rows, BIG.cols);
     }
+    for (const s of scenarios.filter((x) => x.rows !== undefined)) {
+      const path = join(dir, `blobs-${s.rows}x8-k4.csv`);
+      await writeFile(path, blobsCsv(s.rows!, 8, 4));
+      await addDataset(page, url, path, s.rows!, 8);
+    }
+    const pid = args.memory ? findProcess(profile) : undefined;
+    if (args.memory && pid === undefined) throw new Error('--memory: the Chromium browser process was not found in /proc');
+    const memory = pid !== undefined ? { pid, isolates: await attachIsolates(await context.newCDPSession(page)) } : undefined;
     const cloudOrigins = [cloud.managerUrl, ...cloud.workerUrls].map((u) => new URL(u).origin);
     for (const s of scenarios) {
-      const row = await runScenario(page, url, s, relay, cloudOrigins);
+      const row = await runScenario(page, url, s, relay, cloudOrigins, memory);
       rows.push(row);
-      console.log(`${row.algorithm} on ${row.dataset}: ${row.status} in ${row.totalS.toFixed(1)} s, ${row.longTasks} long task(s), longest ${row.longestMs.toFixed(0)} ms`);
+      const mem =
+        row.peakMb === undefined
+          ? ''
+          : `, peaks: ArrayBuffers +${row.buffersMb!.toFixed(0)} MB${row.boundMb === undefined ? '' : ` (bound ${row.boundMb.toFixed(0)} MB)`}, Chromium PSS +${row.peakMb.toFixed(0)} MB`;
+      console.log(`${row.algorithm} on ${row.dataset}: ${row.status} in ${row.totalS.toFixed(1)} s, ${row.longTasks} long task(s), longest ${row.longestMs.toFixed(0)} ms${mem}`);
       if (args.detail) {
         for (const t of row.detail.tasks) console.log(`  long task at +${(t.at / 1000).toFixed(2)} s: ${t.ms.toFixed(0)} ms (page showed: ${t.shown.trim()})`);
         console.log(`  event log: PUT ${row.detail.logMbUp.toFixed(1)} MB, GET ${row.detail.logMbDown.toFixed(1)} MB; network: up ${row.mbUp.toFixed(1)} MB, down ${row.mbDown.toFixed(1)} MB`);
@@ -314,6 +365,7 @@ async function main(): Promise<void> {
       'longest ms': r.longestMs.toFixed(0),
       'MB up': r.mbUp.toFixed(1),
       'MB down': r.mbDown.toFixed(1),
+      ...(r.peakMb === undefined ? {} : { 'ArrayBuffers peak MB': r.buffersMb!.toFixed(0), 'bound MB': r.boundMb?.toFixed(0) ?? '-', 'PSS peak MB': r.peakMb.toFixed(0) }),
     })),
   );
   const over = rows.filter((r) => r.longestMs > 50);
