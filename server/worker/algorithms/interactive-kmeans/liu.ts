@@ -26,7 +26,7 @@ import { fromMatrix } from '@/lib/storage/ndarray';
 import type { KmeansStep1Body } from '@/lib/rory/protocol';
 import { ClusteringStatus, H, keys } from '@/lib/rory/protocol';
 import { empty, HttpError, json, type Reply } from '../../../common/http';
-import { epochSeconds, errorReply, fdhopeStep2Reply, getMatrix, HeaderParams, type HeaderReader, type RouteHandler, type WorkerServices } from '../../kit';
+import { epochSeconds, errorReply, fdhopeStep2Reply, getMatrix, HeaderParams, twoStepRoute, type RouteHandler, type WorkerServices } from '../../kit';
 import { shiftIsZero, step1, step1Problem, updateUdm } from './compute';
 
 /** |S| bound under which an SKMeans plaintext shift counts as zero. */
@@ -206,36 +206,7 @@ export function liuKmeansRoutes(services: Pick<WorkerServices, 'store' | 'log'>,
   }
 
   return {
-    async skmeans(h: HeaderReader) {
-      const hh = new HeaderParams(h);
-      const step = hh.opt(H.STEP_INDEX) ?? '1';
-      try {
-        if (step === '1') return await skmeans1(hh);
-      } catch (e) {
-        return errorReply(e, 500);
-      }
-      try {
-        if (step === '2') return await skmeans2(hh);
-      } catch (e) {
-        return errorReply(e, 503);
-      }
-      return empty(200);
-    },
-
-    async dbskmeans(h: HeaderReader) {
-      const hh = new HeaderParams(h);
-      const step = hh.opt(H.STEP_INDEX) ?? '1';
-      try {
-        if (step === '1') return await dbskmeans1(hh);
-      } catch (e) {
-        return errorReply(e, 500);
-      }
-      try {
-        if (step === '2') return await dbskmeans2(hh);
-      } catch (e) {
-        return errorReply(e, 503);
-      }
-      return errorReply(new HttpError(400, 'invalid Step-Index'), 400);
-    },
+    skmeans: twoStepRoute(skmeans1, skmeans2, () => empty(200)),
+    dbskmeans: twoStepRoute(dbskmeans1, dbskmeans2, () => errorReply(new HttpError(400, 'invalid Step-Index'), 400)),
   };
 }

@@ -9,14 +9,13 @@ import { kmeansManhattan } from '@/lib/data/kmeans';
 import { matrix } from '@/lib/data/matrix';
 import { H, keys } from '@/lib/rory/protocol';
 import { HttpError } from '../../../common/http';
-import { epochSeconds, guardedReply, HeaderParams, labelsReply, type WorkerRoute } from '../../kit';
+import { epochSeconds, guardedRoute, labelsReply, type WorkerRoute } from '../../kit';
 
 export const kmeansRoute: WorkerRoute = {
   algorithm: 'KMEANS',
   path: '/clustering/kmeans',
-  create: ({ store }) => (h) =>
-    guardedReply(500, async () => {
-      const hh = new HeaderParams(h);
+  create: ({ store }) =>
+    guardedRoute(500, async (hh) => {
       const started = epochSeconds();
       const p = hh.id(H.PLAINTEXT_MATRIX_ID, 500);
       const k = hh.int(H.K, 3, 500, 1);

@@ -8,7 +8,7 @@ import { nearestNeighbourManhattan } from '@/lib/data/kmeans';
 import type { ObjectStore } from '@/lib/storage/types';
 import { H, keys } from '@/lib/rory/protocol';
 import { HttpError } from '../../../common/http';
-import { epochSeconds, getMatrix, guardedReply, HeaderParams, labelsReply, type WorkerRoute } from '../../kit';
+import { epochSeconds, getMatrix, guardedRoute, labelsReply, type WorkerRoute } from '../../kit';
 
 /** `{M}labels`, checked to hold `expected` values. */
 export async function modelLabels(store: ObjectStore, modelId: string, expected: number): Promise<Float64Array> {
@@ -20,9 +20,8 @@ export async function modelLabels(store: ObjectStore, modelId: string, expected:
 export const knnRoute: WorkerRoute = {
   algorithm: 'KNN_PREDICT',
   path: '/classification/knn/predict',
-  create: ({ store }) => (h) =>
-    guardedReply(503, async () => {
-      const hh = new HeaderParams(h);
+  create: ({ store }) =>
+    guardedRoute(503, async (hh) => {
       const started = epochSeconds();
       const m = hh.id(H.MODEL_ID, 500, 'model0');
       const r = hh.id(H.RECORDS_TEST_ID, 500, 'matrix0');

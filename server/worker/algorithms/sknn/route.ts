@@ -11,7 +11,7 @@ import type { ObjectStore } from '@/lib/storage/types';
 import type { DistancesBody } from '@/lib/rory/protocol';
 import { H, keys } from '@/lib/rory/protocol';
 import { HttpError, json } from '../../../common/http';
-import { epochSeconds, getMatrix, guardedReply, HeaderParams, labelsReply, type WorkerRoute } from '../../kit';
+import { epochSeconds, getMatrix, guardedRoute, labelsReply, type WorkerRoute } from '../../kit';
 import { liuManhattanTensor } from '@/lib/rory/algorithms/sknn/compute';
 import { modelLabels } from '../knn/route';
 
@@ -30,9 +30,8 @@ export async function labelsOfIndices(store: ObjectStore, r: string, labels: Flo
 export const sknnRoute: WorkerRoute = {
   algorithm: 'SKNN_PREDICT',
   path: '/classification/sknn/predict',
-  create: ({ store }) => (h) =>
-    guardedReply(503, async () => {
-      const hh = new HeaderParams(h);
+  create: ({ store }) =>
+    guardedRoute(503, async (hh) => {
       const step = hh.opt(H.STEP_INDEX) ?? '1';
       const started = epochSeconds();
       const m = hh.id(H.MODEL_ID, 500, 'model0');
