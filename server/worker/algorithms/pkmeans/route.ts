@@ -111,10 +111,9 @@ async function step(services: WorkerServices, hh: HeaderParams, index: '1' | '2'
 export const pkmeansRoute: WorkerRoute = {
   algorithm: 'PKMEANS',
   path: '/clustering/pqc/pkmeans',
-  create: (services) =>
-    guardedRoute(500, async (hh) => {
-      const index = hh.opt(H.STEP_INDEX) ?? '1';
-      if (index !== '1' && index !== '2') throw new HttpError(400, `${H.STEP_INDEX} must be 1 or 2`);
-      return step(services, hh, index);
-    }),
+  create: (services) => guardedRoute(500, async (hh) => {
+    const index = hh.opt(H.STEP_INDEX) ?? '1';
+    if (index !== '1' && index !== '2') throw new HttpError(400, `${H.STEP_INDEX} must be 1 or 2`);
+    return step(services, hh, index);
+  }),
 };
