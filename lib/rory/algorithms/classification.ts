@@ -12,7 +12,7 @@ import type { RunContext, Steps } from '../kit';
 import { assertAcknowledgedFor, profile, type LeakageAcknowledgement, type LeakItem } from '../leakage';
 import { H, keys, type Algorithm } from '../protocol';
 import { WORKER_TIMEOUT_MS } from '../worker-client';
-import { validateClassification, type AlgorithmSpec, type FamilyMember } from './spec';
+import { validateClassification, type AlgorithmSpec, type AlgorithmText } from './spec';
 
 export interface ClassifyJob {
   readonly jobId: string;
@@ -165,31 +165,38 @@ export function classifyObjectKeys(storageId: string, encrypted: boolean): strin
     : [m, keys.modelLabels(m), r];
 }
 
-/** The `AlgorithmSpec` fields every classification algorithm shares; `run` maps a job input to the runner. */
+/**
+ * The `AlgorithmSpec` fields every classification algorithm shares; `run` maps a job input to the
+ * runner. Whether the sets travel encrypted (and so which objects a job writes) follows from the
+ * keys it needs.
+ */
 export function classificationSpec(
-  s: FamilyMember<ClassifyAlgorithm> & {
-  readonly train: readonly LeakItem[];
-  readonly predict: readonly LeakItem[];
-  readonly trainWire: Algorithm;
-  readonly path: string;
-  readonly encrypted: boolean;
-  /** Loads the runner on first use (the page's form only needs the metadata). */
-  readonly runner: () => Promise<(job: ClassifyJob, ctx: RunContext) => Promise<ClassifyResult>>;
-}): AlgorithmSpec {
+  id: ClassifyAlgorithm,
+  s: AlgorithmText &
+    Pick<AlgorithmSpec, 'needs' | 'estimate'> & {
+      readonly train: readonly LeakItem[];
+      readonly predict: readonly LeakItem[];
+      readonly trainWire: Algorithm;
+      readonly path: string;
+      /** Loads the runner on first use (the page's form only needs the metadata). */
+      readonly runner: () => Promise<(job: ClassifyJob, ctx: RunContext) => Promise<ClassifyResult>>;
+    },
+): AlgorithmSpec {
+  const encrypted = s.needs.liu || s.needs.ckks !== false;
   const spec: AlgorithmSpec = {
-    id: s.id,
-    wire: s.id,
+    id,
+    wire: id,
     kind: 'classification',
     title: s.title,
     summary: s.summary,
     workerLearns: s.workerLearns,
     needs: s.needs,
     leakage: [...s.train, ...s.predict],
-    phases: { [s.trainWire]: s.train, [s.id]: s.predict },
+    phases: { [s.trainWire]: s.train, [id]: s.predict },
     fields: ['testDataset'] as const,
     validate: validateClassification,
     routes: [s.path],
-    objectKeys: (id: string) => classifyObjectKeys(id, s.encrypted),
+    objectKeys: (storageId: string) => classifyObjectKeys(storageId, encrypted),
     estimate: s.estimate,
     async run(input, ctx) {
       if (!input.labels) {
