@@ -13,6 +13,7 @@ import { SCALING_METHODS, SCALING_NAMES, type ScalingMethod } from '@/lib/data/s
 import type { DatasetDraft, DraftColumn, DraftCsvFormat } from '@/lib/queries/datasets';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
+import { HeaderCells } from '../ui/Table';
 
 const TH = 'whitespace-nowrap px-3 py-1.5 text-left font-medium';
 const TD = 'px-3 py-1.5';
@@ -95,12 +96,7 @@ export function ColumnRoles({ columns, busy, onRole }: { columns: readonly Draft
         <table aria-label="Column roles" className="min-w-full text-sm">
           <thead className="sticky top-0 bg-slate-50 text-xs text-slate-600">
             <tr>
-              <th className={TH}>#</th>
-              <th className={TH}>Column</th>
-              <th className={TH}>Cells</th>
-              <th className={TH}>Missing</th>
-              <th className={TH}>Role</th>
-              <th className={TH}>Why</th>
+              <HeaderCells names={['#', 'Column', 'Cells', 'Missing', 'Role', 'Why']} className={TH} />
             </tr>
           </thead>
           <tbody>
