@@ -4,12 +4,12 @@
  * Wires the parse worker (workers/parse-client) into the add panel, so files are read off the page.
  */
 import { useRouter, useSearchParams } from 'next/navigation';
-import { Suspense } from 'react';
 import { AddDataset } from '@/components/datasets/AddDataset';
 import { DatasetDetail } from '@/components/datasets/DatasetDetail';
 import { DatasetList } from '@/components/datasets/DatasetList';
 import { Alert } from '@/components/ui/Alert';
 import { PageHeader } from '@/components/ui/Card';
+import { SearchParamsBoundary } from '@/components/ui/SearchParamsBoundary';
 import { readTableInWorker } from '@/workers/parse-client';
 
 function DatasetsRoute() {
@@ -40,8 +40,8 @@ function DatasetsRoute() {
 
 export default function DatasetsPage() {
   return (
-    <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>
+    <SearchParamsBoundary>
       <DatasetsRoute />
-    </Suspense>
+    </SearchParamsBoundary>
   );
 }

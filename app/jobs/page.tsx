@@ -1,10 +1,10 @@
 'use client';
 import { useSearchParams } from 'next/navigation';
-import { Suspense } from 'react';
 import { JobView } from '@/components/jobs/JobView';
 import { JobsList } from '@/components/jobs/JobsList';
 import { NewJobForm } from '@/components/jobs/NewJobForm';
 import { PageHeader } from '@/components/ui/Card';
+import { SearchParamsBoundary } from '@/components/ui/SearchParamsBoundary';
 
 function JobsRoute() {
   const id = useSearchParams().get('id');
@@ -22,8 +22,8 @@ function JobsRoute() {
 
 export default function JobsPage() {
   return (
-    <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>
+    <SearchParamsBoundary>
       <JobsRoute />
-    </Suspense>
+    </SearchParamsBoundary>
   );
 }

@@ -5,6 +5,7 @@
  */
 import type { DatasetSummary } from '@/lib/queries/datasets';
 import { Alert } from '../ui/Alert';
+import { HeaderCells, NamedRow } from '../ui/Table';
 import { columnName, formatShape, formatStat, formatValue } from './format';
 
 /** Below this many records the page reminds that clustering needs k ≤ rows. */
@@ -100,19 +101,12 @@ export function DatasetPreview({ summary }: { summary: DatasetSummary }) {
           <table aria-label="Column statistics" className="min-w-full text-sm">
             <thead className="bg-slate-50 text-xs text-slate-600">
               <tr>
-                <th className={TH}>Column</th>
-                <th className={TH}>Min</th>
-                <th className={TH}>Max</th>
-                <th className={TH}>Mean</th>
-                <th className={TH}>Std</th>
+                <HeaderCells names={['Column', 'Min', 'Max', 'Mean', 'Std']} className={TH} />
               </tr>
             </thead>
             <tbody>
               {names.map((n, j) => (
-                <tr key={j} className="border-t border-slate-100">
-                  <th scope="row" className={`${TH} font-normal`}>
-                    {n}
-                  </th>
+                <NamedRow key={j} name={n} className={TH}>
                   <td className={`${TD} font-mono text-xs`}>{formatValue(stats.min[j])}</td>
                   <td className={`${TD} font-mono text-xs`}>{formatValue(stats.max[j])}</td>
                   <td className={`${TD} font-mono text-xs`} title={String(stats.mean[j])}>
@@ -121,7 +115,7 @@ export function DatasetPreview({ summary }: { summary: DatasetSummary }) {
                   <td className={`${TD} font-mono text-xs`} title={String(stats.std[j])}>
                     {formatStat(stats.std[j])}
                   </td>
-                </tr>
+                </NamedRow>
               ))}
             </tbody>
           </table>

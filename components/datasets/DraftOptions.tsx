@@ -13,6 +13,7 @@ import { SCALING_METHODS, SCALING_NAMES, type ScalingMethod } from '@/lib/data/s
 import type { DatasetDraft, DraftColumn, DraftCsvFormat } from '@/lib/queries/datasets';
 import { Alert } from '../ui/Alert';
 import { Button } from '../ui/Button';
+import { HeaderCells } from '../ui/Table';
 
 const TH = 'whitespace-nowrap px-3 py-1.5 text-left font-medium';
 const TD = 'px-3 py-1.5';
@@ -95,12 +96,7 @@ export function ColumnRoles({ columns, busy, onRole }: { columns: readonly Draft
         <table aria-label="Column roles" className="min-w-full text-sm">
           <thead className="sticky top-0 bg-slate-50 text-xs text-slate-600">
             <tr>
-              <th className={TH}>#</th>
-              <th className={TH}>Column</th>
-              <th className={TH}>Cells</th>
-              <th className={TH}>Missing</th>
-              <th className={TH}>Role</th>
-              <th className={TH}>Why</th>
+              <HeaderCells names={['#', 'Column', 'Cells', 'Missing', 'Role', 'Why']} className={TH} />
             </tr>
           </thead>
           <tbody>
@@ -175,27 +171,43 @@ export function MissingButtons({ missing, busy, onChoose }: { missing: MissingSu
   );
 }
 
+/** A labelled drop-down of `options`, each shown by its name. */
+function ChoiceSelect<T extends string>({
+  label,
+  value,
+  options,
+  names,
+  busy,
+  onChange,
+}: {
+  label: string;
+  value: T;
+  options: readonly T[];
+  names: Readonly<Record<T, string>>;
+  busy: boolean;
+  onChange: (value: T) => void;
+}) {
+  return (
+    <label className="block">
+      <span className="font-medium">{label}</span>
+      <select value={value} disabled={busy} onChange={(e) => onChange(e.target.value as T)} className="mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5">
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {names[o]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 /** Missing-value choice in the review (when the feature or label columns have missing cells). */
 export function MissingChoice({ draft, busy, onChoose }: { draft: DatasetDraft; busy: boolean; onChoose: (s: MissingStrategy) => void }) {
   const { missing } = draft;
   if (missing.cells === 0 && missing.strategy === 'refuse') return null;
   return (
     <div className="text-sm">
-      <label className="block">
-        <span className="font-medium">Missing values</span>
-        <select
-          value={missing.strategy}
-          disabled={busy}
-          onChange={(e) => onChoose(e.target.value as MissingStrategy)}
-          className="mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5"
-        >
-          {MISSING_STRATEGIES.map((s) => (
-            <option key={s} value={s}>
-              {MISSING_STRATEGY_NAMES[s]}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ChoiceSelect label="Missing values" value={missing.strategy} options={MISSING_STRATEGIES} names={MISSING_STRATEGY_NAMES} busy={busy} onChange={onChoose} />
       <p className="mt-1 text-xs text-slate-600" data-testid="missing-summary">
         {missing.cells} missing cell{missing.cells === 1 ? '' : 's'} in {missing.rows} record{missing.rows === 1 ? '' : 's'}
         {missing.dropped > 0 ? `; ${missing.dropped} record${missing.dropped === 1 ? '' : 's'} dropped` : ''}.
@@ -209,21 +221,7 @@ export function MissingChoice({ draft, busy, onChoose }: { draft: DatasetDraft; 
 export function ScalingChoice({ draft, busy, onScaling }: { draft: DatasetDraft; busy: boolean; onScaling: (s: ScalingMethod) => void }) {
   return (
     <div className="text-sm">
-      <label className="block">
-        <span className="font-medium">Scaling before encryption</span>
-        <select
-          value={draft.scaling}
-          disabled={busy}
-          onChange={(e) => onScaling(e.target.value as ScalingMethod)}
-          className="mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5"
-        >
-          {SCALING_METHODS.map((s) => (
-            <option key={s} value={s}>
-              {SCALING_NAMES[s]}
-            </option>
-          ))}
-        </select>
-      </label>
+      <ChoiceSelect label="Scaling before encryption" value={draft.scaling} options={SCALING_METHODS} names={SCALING_NAMES} busy={busy} onChange={onScaling} />
       <p className="mt-1 text-xs text-slate-500">
         k-means adds up each column’s differences in that column’s own units, so a column in the thousands outweighs every column near 1. Scaling
         puts the columns on the same footing; previews, profiles and downloads stay in the file’s units.

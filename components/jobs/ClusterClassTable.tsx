@@ -7,6 +7,7 @@
 import { useMemo } from 'react';
 import { labelName, type Dataset } from '@/lib/data/dataset';
 import { crossTab } from '@/lib/data/profiles';
+import { NamedRow } from '../ui/Table';
 
 /** Beyond this many clusters only the largest are listed. */
 const MAX_ROWS = 30;
@@ -39,17 +40,14 @@ export function ClusterClassTable({ dataset, clusters }: { dataset: Dataset; clu
             {order.map((i) => {
               const max = Math.max(...table.counts[i]);
               return (
-                <tr key={table.rows[i]} className="border-t border-slate-100">
-                  <th scope="row" className="px-2 py-1 text-left font-normal">
-                    cluster {table.rows[i]}
-                  </th>
+                <NamedRow key={table.rows[i]} name={<>cluster {table.rows[i]}</>} className="px-2 py-1 text-left">
                   {table.counts[i].map((n, j) => (
                     <td key={j} className={`px-2 py-1 text-right tabular-nums ${n === max && n > 0 ? 'font-semibold text-emerald-700' : ''}`}>
                       {n}
                     </td>
                   ))}
                   <td className="px-2 py-1 text-right tabular-nums text-slate-500">{totals[i]}</td>
-                </tr>
+                </NamedRow>
               );
             })}
           </tbody>

@@ -9,6 +9,7 @@ import type { Dataset } from '@/lib/data/dataset';
 import { clusterProfiles } from '@/lib/data/profiles';
 import { columnStats } from '@/lib/data/stats';
 import { columnName, formatStat } from '../datasets/format';
+import { NamedRow } from '../ui/Table';
 
 /** Clusters shown side by side; the largest ones when there are more. */
 const MAX_CLUSTERS = 12;
@@ -46,17 +47,14 @@ export function ClusterProfiles({ dataset, clusters }: { dataset: Dataset; clust
           </thead>
           <tbody>
             {names.map((n, j) => (
-              <tr key={j} className="border-t border-slate-100">
-                <th scope="row" className={`${TH} font-normal`}>
-                  {n}
-                </th>
+              <NamedRow key={j} name={n} className={TH}>
                 {shown.map((p) => (
                   <td key={p.cluster} className={TD} title={String(p.means[j])}>
                     {formatStat(p.means[j])}
                   </td>
                 ))}
                 <td className={`${TD} text-slate-500`}>{formatStat(overall[j])}</td>
-              </tr>
+              </NamedRow>
             ))}
           </tbody>
         </table>

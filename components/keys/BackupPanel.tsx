@@ -4,13 +4,12 @@
  * import one, or import upstream Pyfhel key files.
  */
 import { useState } from 'react';
-import { toAppError } from '@/lib/errors';
 import { downloadText } from '@/lib/download';
 import { MIN_PASSPHRASE_LENGTH, passphraseStrength, type KeyFileNames } from '@/lib/keystore';
 import { useExportBackup, useImportBackup, useImportUpstreamKeys } from '@/lib/queries/keys';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
-import type { Notify } from './notice';
+import { reportFailure, type Notify } from './notice';
 
 const input = 'mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5 text-sm';
 const STRENGTH_COLOR = ['text-red-700', 'text-red-700', 'text-amber-700', 'text-emerald-700', 'text-emerald-700'] as const;
@@ -33,17 +32,14 @@ function ExportBackup({ keyCount, notify }: { keyCount: number; notify: Notify }
   const mismatch = again !== '' && again !== pass;
   const canExport = keyCount > 0 && strength.score > 0 && pass === again && !exporter.isPending;
 
-  const onExport = async () => {
-    try {
+  const onExport = () =>
+    reportFailure(notify, async () => {
       const text = await exporter.mutateAsync({ passphrase: pass });
       downloadText(`rory-keys-backup-${new Date().toISOString().slice(0, 10)}.json`, text, 'application/json');
       notify({ tone: 'success', text: `Exported ${keyCount} key(s). Keep the file and the passphrase apart: without the passphrase the backup cannot be opened.` });
       setPass('');
       setAgain('');
-    } catch (e) {
-      notify({ tone: 'error', text: toAppError(e).userMessage });
-    }
-  };
+    });
 
   return (
     <Card title="Export backup">
@@ -80,15 +76,13 @@ function ImportBackup({ notify }: { notify: Notify }) {
 
   const onImport = async () => {
     if (!file) return;
-    try {
+    await reportFailure(notify, async () => {
       const r = await importer.mutateAsync({ file, passphrase: pass });
       const parts = [`Imported ${r.added.length} key(s) from ${file.name}.`];
       if (r.skipped.length) parts.push(`${r.skipped.length} already present and left unchanged.`);
       notify({ tone: 'success', text: parts.join(' ') });
       setPass('');
-    } catch (e) {
-      notify({ tone: 'error', text: toAppError(e).userMessage });
-    }
+    });
   };
 
   return (
@@ -113,15 +107,12 @@ function ImportUpstream({ names, notify }: { names: KeyFileNames; notify: Notify
   const [files, setFiles] = useState<File[]>([]);
   const [label, setLabel] = useState('');
 
-  const onImport = async () => {
-    try {
+  const onImport = () =>
+    reportFailure(notify, async () => {
       const r = await importer.mutateAsync({ files, names, label: label || 'Upstream CKKS keys' });
       notify({ tone: 'success', text: `Imported CKKS key set “${r.label}” (${r.params.parameterSet}).` });
       setLabel('');
-    } catch (e) {
-      notify({ tone: 'error', text: toAppError(e).userMessage });
-    }
-  };
+    });
 
   return (
     <Card title="Import upstream CKKS keys">

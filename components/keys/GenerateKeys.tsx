@@ -3,13 +3,12 @@
 import { useRef, useState } from 'react';
 import type { CkksMode, CkksSecurityLevel } from '@/lib/crypto/ckks';
 import type { LiuLevel } from '@/lib/crypto/liu';
-import { toAppError } from '@/lib/errors';
 import { useGenerateCkksKey, useGenerateLiuKey } from '@/lib/queries/keys';
 import type { Progress } from '@/lib/engine/types';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
 import { ProgressBar } from '../ui/Progress';
-import type { Notify } from './notice';
+import { failureNotice, reportFailure, type Notify } from './notice';
 
 const CKKS_SETS: readonly { value: string; mode: CkksMode; level: CkksSecurityLevel; label: string }[] = [
   { value: 'default-128', mode: 'default', level: 128, label: 'default / 128 — N = 8192, q = [60,40,40,60] (Rory clustering)' },
@@ -32,15 +31,12 @@ export function GenerateKeys({ defaultLiuLevel, notify }: { defaultLiuLevel: Liu
   const abort = useRef<AbortController | null>(null);
   const level = liuLevel ?? defaultLiuLevel;
 
-  const onLiu = async () => {
-    try {
+  const onLiu = () =>
+    reportFailure(notify, async () => {
       const r = await liuGen.mutateAsync({ label: liuLabel || `Liu ${level}`, level });
       notify({ tone: 'success', text: `Generated Liu key “${r.label}”.` });
       setLiuLabel('');
-    } catch (e) {
-      notify({ tone: 'error', text: toAppError(e).userMessage });
-    }
-  };
+    });
 
   const onCkks = async () => {
     const set = CKKS_SETS.find((s) => s.value === ckksSet) ?? CKKS_SETS[0];
@@ -59,8 +55,7 @@ export function GenerateKeys({ defaultLiuLevel, notify }: { defaultLiuLevel: Liu
       notify({ tone: 'success', text: `Generated CKKS key set “${r.label}”.` });
       setCkksLabel('');
     } catch (e) {
-      const err = toAppError(e);
-      notify({ tone: err.code === 'ABORTED' ? 'warning' : 'error', text: err.code === 'ABORTED' ? 'CKKS key generation cancelled.' : err.userMessage });
+      notify(failureNotice(e, 'CKKS key generation cancelled.'));
     } finally {
       abort.current = null;
       setProgress(null);

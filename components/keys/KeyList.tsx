@@ -2,7 +2,6 @@
 /** The key table: scheme, parameters, date, what uses each key, and per-key actions. */
 import { useRef, useState } from 'react';
 import type { KeyRecord } from '@/lib/keystore/types';
-import { toAppError } from '@/lib/errors';
 import { downloadBlob } from '@/lib/download';
 import { useKeySelfTest, usePublicKeyFiles } from '@/lib/queries/keys';
 import type { SelfTestResult } from '@/lib/engine/self-test';
@@ -10,7 +9,7 @@ import { ListTable } from '../ui/ListTable';
 import { Button } from '../ui/Button';
 import { ProgressBar } from '../ui/Progress';
 import { describeParams, describeUsageRef, formatDate, ORIGIN_LABEL, SCHEME_LABEL } from './format';
-import type { Notify } from './notice';
+import { failureNotice, reportFailure, type Notify } from './notice';
 
 export interface KeyListProps {
   readonly keys: readonly KeyRecord[];
@@ -60,23 +59,19 @@ function KeyRow({ record, pubkeyName, selfTestCount, onTry, onDelete, notify }: 
       });
       setResult(r);
     } catch (e) {
-      const err = toAppError(e);
-      notify({ tone: err.code === 'ABORTED' ? 'warning' : 'error', text: err.code === 'ABORTED' ? 'Self-test cancelled.' : err.userMessage });
+      notify(failureNotice(e, 'Self-test cancelled.'));
     } finally {
       abort.current = null;
       setProgress(null);
     }
   };
 
-  const onDownload = async (kind: 'bundle' | 'upstream') => {
-    try {
+  const onDownload = (kind: 'bundle' | 'upstream') =>
+    reportFailure(notify, async () => {
       const list = await files.mutateAsync({ id: record.id, kind, pubkeyName });
       for (const f of list) downloadBlob(f.name, new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
       notify({ tone: 'success', text: `Downloaded ${list.map((f) => f.name).join(', ')} (public material only; the secret key stays here).` });
-    } catch (e) {
-      notify({ tone: 'error', text: toAppError(e).userMessage });
-    }
-  };
+    });
 
   return (
     <tr className="border-b border-slate-100 align-top last:border-0" data-testid="key-row" data-key-id={record.id}>

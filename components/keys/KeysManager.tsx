@@ -12,7 +12,7 @@ import { BackupPanel } from './BackupPanel';
 import { DeleteKeyDialog } from './DeleteKeyDialog';
 import { GenerateKeys } from './GenerateKeys';
 import { KeyList } from './KeyList';
-import type { Notice } from './notice';
+import { failureNotice, type Notice } from './notice';
 import { TryKeyPanel } from './TryKeyPanel';
 import { describeUsageRef } from './format';
 
@@ -41,7 +41,7 @@ export function KeysManager() {
       setNotice({ tone: 'success', text: `Deleted key “${impact.record.label}”.${lost ? ` No longer decryptable: ${lost}.` : ''}` });
       if (trying?.id === deleting.id) setTrying(null);
     } catch (e) {
-      setNotice({ tone: 'error', text: toAppError(e).userMessage });
+      setNotice(failureNotice(e));
     } finally {
       setDeleting(null);
     }

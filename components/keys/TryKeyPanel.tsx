@@ -5,12 +5,11 @@
  */
 import { useId, useState } from 'react';
 import type { KeyRecord } from '@/lib/keystore/types';
-import { toAppError } from '@/lib/errors';
 import { useSampleDecrypt, useSampleEncrypt } from '@/lib/queries/keys';
 import { Button } from '../ui/Button';
 import { Card } from '../ui/Card';
 import { SCHEME_LABEL } from './format';
-import type { Notify } from './notice';
+import { reportFailure, type Notify } from './notice';
 
 const area = 'mt-1 w-full rounded-md border border-slate-300 px-2 py-1.5 font-mono text-xs';
 
@@ -23,22 +22,16 @@ export function TryKeyPanel({ record, onClose, notify }: { record: KeyRecord; on
   const valuesId = useId();
   const ciphertextId = useId();
 
-  const onEncrypt = async () => {
-    try {
+  const onEncrypt = () =>
+    reportFailure(notify, async () => {
       setCiphertext(await enc.mutateAsync({ id: record.id, text: values }));
       setDecrypted(null);
-    } catch (e) {
-      notify({ tone: 'error', text: toAppError(e).userMessage });
-    }
-  };
+    });
 
-  const onDecrypt = async () => {
-    try {
+  const onDecrypt = () =>
+    reportFailure(notify, async () => {
       setDecrypted(await dec.mutateAsync({ id: record.id, ciphertext }));
-    } catch (e) {
-      notify({ tone: 'error', text: toAppError(e).userMessage });
-    }
-  };
+    });
 
   return (
     <Card

@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { HeaderCells } from './Table';
 
 /** The app's list of records (datasets, jobs, keys): a header row of column names, then the rows. */
 export function ListTable({ label, columns, children }: { label?: string; columns: readonly string[]; children: ReactNode }) {
@@ -7,11 +8,7 @@ export function ListTable({ label, columns, children }: { label?: string; column
       <table aria-label={label} className="w-full text-left text-sm">
         <thead className="bg-slate-50 text-xs text-slate-600">
           <tr>
-            {columns.map((c) => (
-              <th key={c} className="px-3 py-2">
-                {c}
-              </th>
-            ))}
+            <HeaderCells names={columns} className="px-3 py-2" />
           </tr>
         </thead>
         <tbody>{children}</tbody>

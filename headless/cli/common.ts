@@ -5,6 +5,7 @@
  * that name the option; waiting for Ctrl-C; usage errors that point at the command's help.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { AppError } from '@/lib/errors';
 import { loadHeadlessConfig, type HeadlessConfig } from '../config';
 
@@ -18,6 +19,9 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** The option every command takes (MAIN_HELP documents it once for all). */
+export const ENV_FILE_OPTION = { 'env-file': { type: 'string' } } as const;
 
 export function readTextSync(path: string): string | undefined {
   try {
@@ -78,4 +82,13 @@ export function untilSignal(): Promise<string> {
 /** An AppError for a file the command needs (missing plan, unreadable output directory…). */
 export function fileError(what: string, path: string, todo: string, cause?: unknown): AppError {
   return new AppError('INVALID_ARGUMENT', `${what}: ${path}`, { cause, userMessage: `${what} ${path}: ${todo}` });
+}
+
+/** Reads a UTF-8 file the command was given; an unreadable one is a `fileError` naming it (`what`, e.g. "The plan file"). */
+export async function readTextFile(what: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw fileError(what, path, 'cannot be read. Check the path.', e);
+  }
 }

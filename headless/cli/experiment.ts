@@ -4,7 +4,6 @@
  * cloud when the plan (or `--local-cloud`) asks for one, runs it (experiment/run.ts) and prints
  * where the trace and summary are, and the summary table.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '@/lib/errors';
@@ -13,30 +12,21 @@ import { createRuntime } from '../jobs/runtime';
 import { parsePlan } from '../experiment/plan';
 import { refuseUnacknowledged, runExperiment } from '../experiment/run';
 import { summaryTable } from '../experiment/trace';
-import { fileError, loadConfig, UsageError } from './common';
+import { ENV_FILE_OPTION, loadConfig, readTextFile, UsageError } from './common';
 
 /** The options `parseArgs` accepts (help.ts documents each; a unit test checks). */
 export const EXPERIMENT_OPTIONS = {
+  ...ENV_FILE_OPTION,
   out: { type: 'string' },
   'local-cloud': { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
-  'env-file': { type: 'string' },
 } as const;
 
 export async function experimentCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: EXPERIMENT_OPTIONS,
-  });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: EXPERIMENT_OPTIONS });
   const planPath = positionals[0];
   if (!planPath) throw new UsageError('experiment', 'give the plan file: rory experiment PLAN.json');
-  let text: string;
-  try {
-    text = await readFile(planPath, 'utf8');
-  } catch (e) {
-    throw fileError('The plan file', planPath, 'cannot be read. Check the path.', e);
-  }
+  const text = await readTextFile('The plan file', planPath);
   let json: unknown;
   try {
     json = JSON.parse(text);

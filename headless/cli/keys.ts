@@ -17,7 +17,7 @@ import { describeUsage } from '@/lib/keystore/store';
 import { upstreamPublicFiles, type NamedFile } from '@/lib/keystore/pyfhel';
 import type { KeyRecord } from '@/lib/keystore/types';
 import { openFileKeyStore, resolvePassphrase } from '../keys/file-store';
-import { fileError, intOption, listOption, loadConfig, UsageError } from './common';
+import { ENV_FILE_OPTION, fileError, intOption, listOption, loadConfig, readTextFile, UsageError } from './common';
 
 function describe(r: KeyRecord): string {
   const p =
@@ -31,6 +31,7 @@ function describe(r: KeyRecord): string {
 
 /** The options `parseArgs` accepts (help.ts documents each; a unit test checks). */
 export const KEYS_OPTIONS = {
+  ...ENV_FILE_OPTION,
   scheme: { type: 'string' },
   level: { type: 'string' },
   'galois-steps': { type: 'string' },
@@ -42,7 +43,6 @@ export const KEYS_OPTIONS = {
   id: { type: 'string' },
   'backup-passphrase-file': { type: 'string' },
   json: { type: 'boolean', default: false },
-  'env-file': { type: 'string' },
 } as const;
 
 export async function keysCommand(argv: string[]): Promise<number> {
@@ -50,11 +50,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
   if (!sub || !['generate', 'list', 'export', 'import'].includes(sub)) {
     throw new UsageError('keys', sub ? `unknown keys command "${sub}" (use generate, list, export or import)` : 'say what to do: rory keys generate|list|export|import');
   }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: KEYS_OPTIONS,
-  });
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: KEYS_OPTIONS });
   const config = loadConfig(values['env-file']);
   const s = config.settings;
   const passphrase = await resolvePassphrase(config.extras);
@@ -128,12 +124,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
         }
         const file = positionals[0];
         if (!file) throw new UsageError('keys', 'import needs a backup FILE (or --pyfhel DIR)');
-        let text: string;
-        try {
-          text = await readFile(file, 'utf8');
-        } catch (e) {
-          throw fileError('The backup file', file, 'cannot be read. Check the path.', e);
-        }
+        const text = await readTextFile('The backup file', file);
         const from = values['backup-passphrase-file'] ? await resolvePassphrase({ passphraseFile: values['backup-passphrase-file'] }) : passphrase!;
         const report = await store.importBackupText(text, from!);
         console.log(`imported ${report.added.length} key(s) into ${store.file}${report.skipped.length ? `; ${report.skipped.length} already there` : ''}`);

@@ -19,11 +19,12 @@ import { readLabelsFile, readMatrixFile, safeJoin } from '../data/source';
 import { acknowledgeHint, runHeadlessJob } from '../jobs/run-job';
 import { createRuntime } from '../jobs/runtime';
 import { jobAlgorithmOf } from '../experiment/plan';
-import { intOption, loadConfig, numberOption, UsageError } from './common';
+import { ENV_FILE_OPTION, intOption, loadConfig, numberOption, UsageError } from './common';
 import { progressView } from './progress';
 
 /** The options `parseArgs` accepts (help.ts documents each; a unit test checks). */
 export const RUN_OPTIONS = {
+  ...ENV_FILE_OPTION,
   algorithm: { type: 'string', default: 'PKMEANS' },
   data: { type: 'string' },
   labels: { type: 'string' },
@@ -40,14 +41,10 @@ export const RUN_OPTIONS = {
   out: { type: 'string' },
   'local-cloud': { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
-  'env-file': { type: 'string' },
 } as const;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: RUN_OPTIONS,
-  });
+  const { values } = parseArgs({ args: argv, options: RUN_OPTIONS });
   const algorithm = jobAlgorithmOf(values.algorithm);
   if (!algorithm) throw new UsageError('run', `--algorithm ${values.algorithm} is not an algorithm`);
   if (!values.data) throw new UsageError('run', '--data FILE is required (a CSV or NPY dataset)');

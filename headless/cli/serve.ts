@@ -11,22 +11,19 @@ import { startLocalCloud } from '@/server/cloud';
 import { createRuntime } from '../jobs/runtime';
 import { startService } from '../serve/service';
 import type { CloudInfo } from '../cloud/child';
-import { intOption, listOption, loadConfig, UsageError, untilSignal } from './common';
+import { ENV_FILE_OPTION, intOption, listOption, loadConfig, UsageError, untilSignal } from './common';
 
 /** The options `parseArgs` accepts (help.ts documents each; a unit test checks). */
 export const SERVE_OPTIONS = {
+  ...ENV_FILE_OPTION,
   port: { type: 'string' },
   host: { type: 'string' },
   'allow-host': { type: 'string', multiple: true, default: [] as string[] },
   quiet: { type: 'boolean', default: false },
-  'env-file': { type: 'string' },
 } as const;
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: SERVE_OPTIONS,
-  });
+  const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS });
   const port = intOption('serve', 'port', values.port, 0, 65535);
   const config = loadConfig(values['env-file'], { NODE_PORT: port === undefined ? undefined : String(port), SERVER_IP_ADDR: values.host });
   const rt = await createRuntime(config);
@@ -68,6 +65,7 @@ function cloudPort(name: string, v: string): number {
 
 /** The options `parseArgs` accepts (help.ts documents each; a unit test checks). */
 export const CLOUD_OPTIONS = {
+  ...ENV_FILE_OPTION,
   host: { type: 'string', default: '127.0.0.1' },
   'router-port': { type: 'string', default: '63666' },
   'manager-port': { type: 'string', default: '6001' },
@@ -75,14 +73,10 @@ export const CLOUD_OPTIONS = {
   'data-dir': { type: 'string', default: '.data/cloud' },
   'allow-origin': { type: 'string', multiple: true, default: [] as string[] },
   json: { type: 'boolean', default: false },
-  'env-file': { type: 'string' },
 } as const;
 
 export async function cloudCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: CLOUD_OPTIONS,
-  });
+  const { values } = parseArgs({ args: argv, options: CLOUD_OPTIONS });
   const workerPorts = listOption(values['worker-ports']).map((p) => cloudPort('worker-ports', p));
   if (workerPorts.length === 0) throw new UsageError('cloud', '--worker-ports must list at least one port (0 = any free port)');
   const cloud = await startLocalCloud({

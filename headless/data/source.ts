@@ -16,8 +16,7 @@ import { AppError } from '@/lib/errors';
 import { parseLabels } from '@/lib/data/csv';
 import { parseDatasetFile } from '@/lib/data/dataset';
 import type { Matrix } from '@/lib/data/matrix';
-import { parseNpyLabels } from '@/lib/data/npy';
-import { isNpyBlob } from '@/lib/data/table';
+import { isNpyBlob, parseNpyLabels } from '@/lib/data/npy';
 
 export type SourceExtension = 'csv' | 'npy';
 

@@ -17,7 +17,7 @@ import { AppError } from '@/lib/errors';
 import { randomInt, secureRandomBytes, type RandomBytes } from '@/lib/crypto/random';
 import type { PlainMatrix } from '@/lib/data/matrix';
 import { parseCsv, type CsvDelimiter, type ParseCsvOptions } from '@/lib/data/csv';
-import { parseNpy } from '@/lib/data/npy';
+import { parseNpyBlob } from '@/lib/data/npy';
 import { columnStats, type DatasetStats } from '@/lib/data/stats';
 import type { ColumnRole } from '@/lib/data/columns';
 import type { CsvFormat } from '@/lib/data/locale';
@@ -140,23 +140,13 @@ export function defaultDatasetName(fileName: string): string {
   return (stem === '' ? 'dataset' : stem).slice(0, DATASET_NAME_MAX);
 }
 
-async function isNpyBlob(file: Blob): Promise<boolean> {
-  if (file.size < 6) return false;
-  const head = new Uint8Array(await file.slice(0, 6).arrayBuffer());
-  return head[0] === 0x93 && String.fromCharCode(...head.subarray(1)) === 'NUMPY';
-}
-
 /**
  * Parses an uploaded file: NPY when it starts with the NPY magic (whatever its name), CSV
  * otherwise. See `parseCsv` and `parseNpy` for the errors thrown.
  */
 export async function parseDatasetFile(file: Blob, opts: ParseCsvOptions = {}): Promise<ParsedDataset> {
-  if (await isNpyBlob(file)) {
-    if (opts.signal?.aborted) throw new AppError('ABORTED', 'aborted', { userMessage: 'Reading the file was cancelled.' });
-    const p = parseNpy(new Uint8Array(await file.arrayBuffer()));
-    opts.onProgress?.(1);
-    return { matrix: p.matrix, sourceFormat: 'npy', rows: p.rows, cols: p.cols };
-  }
+  const p = await parseNpyBlob(file, opts);
+  if (p) return { matrix: p.matrix, sourceFormat: 'npy', rows: p.rows, cols: p.cols };
   const t = await parseCsv(file, opts);
   return {
     matrix: t.matrix,

@@ -64,20 +64,8 @@ export function kmeansManhattan(D: Matrix, k: number, opts: KmeansOptions = {}):
   let it = 0;
   while (it < maxIterations) {
     it++;
-    for (let x = 0; x < n; x++) {
-      let best = 0;
-      let bestD = Infinity;
-      for (let y = 0; y < k; y++) {
-        let s = 0;
-        for (let z = 0; z < a; z++) s += Math.abs(d[x * a + z] - C[y * a + z]);
-        if (s < bestD) {
-          bestD = s;
-          best = y;
-        }
-      }
-      labels[x] = best;
-    }
-    next = means(d, n, a, labels, k);
+    for (let x = 0; x < n; x++) labels[x] = nearestManhattan(d, x, C, k, a);
+    next = clusterMeans(d, n, a, labels, k);
     let maxShift = 0;
     for (let j = 0; j < next.length; j++) maxShift = Math.max(maxShift, Math.abs(C[j] - next[j]));
     shifts.push(maxShift);
@@ -90,8 +78,30 @@ export function kmeansManhattan(D: Matrix, k: number, opts: KmeansOptions = {}):
   return { labels, iterations: it, converged, centroids: matrix(next, [k, a]), maxShiftPerIteration: shifts };
 }
 
-/** Per-cluster means (rows summed in order, then divided by the count); empty clusters are 0. */
-function means(d: Float64Array, n: number, a: number, labels: Int32Array, k: number): Float64Array {
+/**
+ * The row of `rows` (`count`×a) nearest to row `x` of `d` (n×a) by Manhattan distance, summed left
+ * to right; ties to the lowest index.
+ */
+function nearestManhattan(d: Float64Array, x: number, rows: Float64Array, count: number, a: number): number {
+  let best = 0;
+  let bestD = Infinity;
+  for (let y = 0; y < count; y++) {
+    let s = 0;
+    for (let z = 0; z < a; z++) s += Math.abs(d[x * a + z] - rows[y * a + z]);
+    if (s < bestD) {
+      bestD = s;
+      best = y;
+    }
+  }
+  return best;
+}
+
+/**
+ * Per-cluster means k×a of the rows of `d` (n×a) by `labels` (rows summed in order, then divided
+ * by the count). An empty cluster's mean is 0, or its row of `previous` when given (the CKKS
+ * workers keep an empty cluster's centroid; the Liu worker and this reference zero it).
+ */
+export function clusterMeans(d: Float64Array, n: number, a: number, labels: Int32Array, k: number, previous?: Float64Array): Float64Array {
   const sums = new Float64Array(k * a);
   const counts = new Float64Array(k);
   for (let x = 0; x < n; x++) {
@@ -99,7 +109,9 @@ function means(d: Float64Array, n: number, a: number, labels: Int32Array, k: num
     counts[y]++;
     for (let z = 0; z < a; z++) sums[y * a + z] += d[x * a + z];
   }
-  for (let y = 0; y < k; y++) if (counts[y] > 0) for (let z = 0; z < a; z++) sums[y * a + z] /= counts[y];
+  for (let y = 0; y < k; y++) {
+    for (let z = 0; z < a; z++) sums[y * a + z] = counts[y] === 0 ? (previous ? previous[y * a + z] : 0) : sums[y * a + z] / counts[y];
+  }
   return sums;
 }
 
@@ -188,18 +200,8 @@ export function nearestNeighbourManhattan(model: Matrix, modelLabels: ArrayLike<
   const indices = new Int32Array(t);
   const labels = new Int32Array(t);
   for (let i = 0; i < t; i++) {
-    let best = 0;
-    let bestD = Infinity;
-    for (let j = 0; j < r; j++) {
-      let s = 0;
-      for (let z = 0; z < a; z++) s += Math.abs(td[i * a + z] - md[j * a + z]);
-      if (s < bestD) {
-        bestD = s;
-        best = j;
-      }
-    }
-    indices[i] = best;
-    labels[i] = modelLabels[best];
+    indices[i] = nearestManhattan(td, i, md, r, a);
+    labels[i] = modelLabels[indices[i]];
   }
   return { indices, labels };
 }

@@ -181,6 +181,22 @@ function halfToNumber(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+/** How one value of each supported dtype (`${kind}${size}`, see SUPPORTED) is read at byte `at`. */
+const READERS: Readonly<Record<string, (v: DataView, at: number, little: boolean) => number>> = {
+  f8: (v, at, le) => v.getFloat64(at, le),
+  f4: (v, at, le) => v.getFloat32(at, le),
+  f2: (v, at, le) => halfToNumber(v.getUint16(at, le)),
+  i8: (v, at, le) => Number(v.getBigInt64(at, le)),
+  u8: (v, at, le) => Number(v.getBigUint64(at, le)),
+  i4: (v, at, le) => v.getInt32(at, le),
+  u4: (v, at, le) => v.getUint32(at, le),
+  i2: (v, at, le) => v.getInt16(at, le),
+  u2: (v, at, le) => v.getUint16(at, le),
+  i1: (v, at) => v.getInt8(at),
+  u1: (v, at) => v.getUint8(at),
+  b1: (v, at) => (v.getUint8(at) === 0 ? 0 : 1),
+};
+
 /** Reads `count` values of `dt` starting at `off` into a float64 array (file order). */
 function readValues(bytes: Uint8Array, off: number, count: number, dt: Dtype): Float64Array {
   const out = new Float64Array(count);
@@ -190,46 +206,8 @@ function readValues(bytes: Uint8Array, off: number, count: number, dt: Dtype): F
     return out;
   }
   const v = new DataView(bytes.buffer, bytes.byteOffset + off, count * dt.size);
-  const le = dt.little;
-  const n = dt.size;
-  switch (`${dt.kind}${n}`) {
-    case 'f8':
-      for (let i = 0; i < count; i++) out[i] = v.getFloat64(i * 8, le);
-      break;
-    case 'f4':
-      for (let i = 0; i < count; i++) out[i] = v.getFloat32(i * 4, le);
-      break;
-    case 'f2':
-      for (let i = 0; i < count; i++) out[i] = halfToNumber(v.getUint16(i * 2, le));
-      break;
-    case 'i8':
-      for (let i = 0; i < count; i++) out[i] = Number(v.getBigInt64(i * 8, le));
-      break;
-    case 'u8':
-      for (let i = 0; i < count; i++) out[i] = Number(v.getBigUint64(i * 8, le));
-      break;
-    case 'i4':
-      for (let i = 0; i < count; i++) out[i] = v.getInt32(i * 4, le);
-      break;
-    case 'u4':
-      for (let i = 0; i < count; i++) out[i] = v.getUint32(i * 4, le);
-      break;
-    case 'i2':
-      for (let i = 0; i < count; i++) out[i] = v.getInt16(i * 2, le);
-      break;
-    case 'u2':
-      for (let i = 0; i < count; i++) out[i] = v.getUint16(i * 2, le);
-      break;
-    case 'i1':
-      for (let i = 0; i < count; i++) out[i] = v.getInt8(i);
-      break;
-    case 'u1':
-      for (let i = 0; i < count; i++) out[i] = v.getUint8(i);
-      break;
-    case 'b1':
-      for (let i = 0; i < count; i++) out[i] = v.getUint8(i) === 0 ? 0 : 1;
-      break;
-  }
+  const read = READERS[`${dt.kind}${dt.size}`];
+  for (let i = 0; i < count; i++) out[i] = read(v, i * dt.size, dt.little);
   return out;
 }
 
@@ -337,6 +315,26 @@ export function parseNpy(input: Uint8Array | ArrayBuffer): ParsedNpy {
   }
   assertDatasetValues(data, cols, 'NPY_INVALID');
   return { matrix: plainMatrix(data, rows, cols), rows, cols, dtype: h.descr, shape: Object.freeze([...shape]), fortranOrder: h.fortranOrder, version: h.version };
+}
+
+/** True when a Blob starts with the NPY magic (`\x93NUMPY`). */
+export async function isNpyBlob(file: Blob): Promise<boolean> {
+  if (file.size < 6) return false;
+  const head = new Uint8Array(await file.slice(0, 6).arrayBuffer());
+  return head[0] === 0x93 && String.fromCharCode(...head.subarray(1)) === 'NUMPY';
+}
+
+/**
+ * An uploaded file parsed as NPY when it starts with the NPY magic (whatever its name), or
+ * `undefined` when it does not (the caller then reads it as CSV). Reports progress 1 once parsed.
+ * @throws AppError ABORTED (`signal` fired before reading), NPY_INVALID / DATA_MAGNITUDE as `parseNpy`
+ */
+export async function parseNpyBlob(file: Blob, opts: { readonly signal?: AbortSignal; readonly onProgress?: (fraction: number) => void } = {}): Promise<ParsedNpy | undefined> {
+  if (!(await isNpyBlob(file))) return undefined;
+  if (opts.signal?.aborted) throw new AppError('ABORTED', 'aborted', { userMessage: 'Reading the file was cancelled.' });
+  const p = parseNpy(new Uint8Array(await file.arrayBuffer()));
+  opts.onProgress?.(1);
+  return p;
 }
 
 /**

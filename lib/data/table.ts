@@ -18,7 +18,7 @@ import { streamCsvRows, type CsvInput, type CsvStreamOptions } from './csv';
 import { detectFormat, isHeaderRow, NumberReader, type CsvFormat, type FormatDetection } from './locale';
 import type { PlainMatrix } from './matrix';
 import { isMissingToken } from './missing';
-import { parseNpy } from './npy';
+import { parseNpyBlob } from './npy';
 import { MAX_ABS_VALUE } from './stats';
 
 export const CELL_NUMBER = 0;
@@ -338,24 +338,12 @@ export function tableBuffers(t: RawTable): ArrayBuffer[] {
   return [...out];
 }
 
-/** True when a Blob starts with the NPY magic (`\x93NUMPY`). */
-export async function isNpyBlob(file: Blob): Promise<boolean> {
-  if (file.size < 6) return false;
-  const head = new Uint8Array(await file.slice(0, 6).arrayBuffer());
-  return head[0] === 0x93 && String.fromCharCode(...head.subarray(1)) === 'NUMPY';
-}
-
 /**
  * Reads an uploaded file as a table: NPY when it starts with the NPY magic (whatever its name),
  * CSV otherwise (`readCsvTable`). This is what the parse worker runs.
  * @throws AppError CSV_INVALID / NPY_INVALID / DATA_MAGNITUDE / ABORTED
  */
 export async function readTable(file: Blob, opts: ReadTableOptions = {}): Promise<RawTable> {
-  if (await isNpyBlob(file)) {
-    if (opts.signal?.aborted) throw new AppError('ABORTED', 'aborted', { userMessage: 'Reading the file was cancelled.' });
-    const p = parseNpy(new Uint8Array(await file.arrayBuffer()));
-    opts.onProgress?.(1);
-    return tableFromMatrix(p.matrix);
-  }
-  return readCsvTable(file, opts);
+  const npy = await parseNpyBlob(file, opts);
+  return npy ? tableFromMatrix(npy.matrix) : readCsvTable(file, opts);
 }

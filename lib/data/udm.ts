@@ -42,6 +42,14 @@ function assertRowsPerBlock(r: unknown): asserts r is number {
   if (typeof r !== 'number' || !Number.isInteger(r) || r < 1) throw new AppError('INVALID_ARGUMENT', 'rowsPerBlock must be an integer ≥ 1');
 }
 
+/** Rows [0, n) in blocks of `rowsPerBlock`, each block's data computed by `rows` only when it is asked for. */
+function* rowBlocks(n: number, rowsPerBlock: number, rows: (from: number, to: number) => Float64Array): Generator<RowBlock> {
+  for (let from = 0; from < n; from += rowsPerBlock) {
+    const to = Math.min(n, from + rowsPerBlock);
+    yield { from, to, data: rows(from, to) };
+  }
+}
+
 /** Per-column max − min, i.e. the largest |U[x][y][z]| for each z (exact: rounding is monotone). */
 function columnRanges(D: Matrix): Float64Array {
   const [n, a] = dims(D);
@@ -126,10 +134,7 @@ export function* udmBlocks(D: Matrix, rowsPerBlock: number): Generator<RowBlock>
   const [n, a] = dims(D);
   assertRowsPerBlock(rowsPerBlock);
   udmMaxAbs(D);
-  for (let from = 0; from < n; from += rowsPerBlock) {
-    const to = Math.min(n, from + rowsPerBlock);
-    yield { from, to, data: udmRows(D.data, n, a, from, to) };
-  }
+  yield* rowBlocks(n, rowsPerBlock, (from, to) => udmRows(D.data, n, a, from, to));
 }
 
 function dmRows(d: Float64Array, n: number, a: number, from: number, to: number): Float64Array {
@@ -176,10 +181,7 @@ export function* dmBlocks(D: Matrix, rowsPerBlock: number): Generator<RowBlock> 
   const [n, a] = dims(D);
   assertRowsPerBlock(rowsPerBlock);
   assertDmFinite(D);
-  for (let from = 0; from < n; from += rowsPerBlock) {
-    const to = Math.min(n, from + rowsPerBlock);
-    yield { from, to, data: dmRows(D.data, n, a, from, to) };
-  }
+  yield* rowBlocks(n, rowsPerBlock, (from, to) => dmRows(D.data, n, a, from, to));
 }
 
 /**

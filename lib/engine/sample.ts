@@ -9,6 +9,7 @@
  * base64 of one serialized ciphertext.
  */
 import { AppError } from '../errors';
+import { tryParseJson } from '../json';
 import { fromBase64, toBase64 } from '../keystore/codec';
 import type { KeyRecord } from '../keystore/types';
 import type { CryptoEngine } from './types';
@@ -71,12 +72,8 @@ export async function decryptSample(engine: CryptoEngine, record: KeyRecord, tex
 }
 
 function parseEnvelope(text: string): SampleEnvelope {
-  let e: Partial<SampleEnvelope>;
-  try {
-    e = JSON.parse(text) as Partial<SampleEnvelope>;
-  } catch {
-    throw notSample();
-  }
+  // Not JSON (undefined) fails the object test like any other non-envelope.
+  const e = tryParseJson(text) as Partial<SampleEnvelope> | undefined;
   if (
     typeof e !== 'object' ||
     e === null ||

@@ -17,6 +17,7 @@
  * file; the message says both); authentic but malformed content → BACKUP_INVALID.
  */
 import { AppError } from '../errors';
+import { tryParseJson } from '../json';
 import { encodeParts, decodeParts, fromBase64, toBase64 } from './codec';
 import { toArrayBufferView } from './envelope';
 import { decodeMaterial, encodeMaterial } from './material';
@@ -94,12 +95,8 @@ export async function exportBackup(
  * @throws AppError BACKUP_INVALID with a message saying what is wrong.
  */
 export function parseBackup(text: string): BackupEnvelope {
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    throw invalid('backup is not JSON');
-  }
+  const obj = tryParseJson(text);
+  if (obj === undefined) throw invalid('backup is not JSON');
   if (typeof obj !== 'object' || obj === null) throw invalid('backup is not a JSON object');
   const e = obj as Partial<BackupEnvelope>;
   if (e.format !== BACKUP_FORMAT) throw invalid('not a rory-keys-backup file');

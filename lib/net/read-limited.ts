@@ -14,6 +14,7 @@
  *   const reply = await readJsonLimited(res, 64 * 1024, 'the worker reply');
  */
 import { AppError, type ErrorCode } from '../errors';
+import { tryParseJson } from '../json';
 
 export interface ReadLimitedOptions {
   /** Code of the error thrown past the limit (default PROTOCOL_VIOLATION). */
@@ -181,13 +182,12 @@ export async function readTextLimited(res: Response, maxBytes: number, what: str
  *         when the body is not JSON
  */
 export async function readJsonLimited(res: Response, maxBytes: number, what: string, opts: ReadLimitedOptions = {}): Promise<unknown> {
-  const text = await readTextLimited(res, maxBytes, what, opts);
-  try {
-    return JSON.parse(text);
-  } catch {
+  const value = tryParseJson(await readTextLimited(res, maxBytes, what, opts));
+  if (value === undefined) {
     throw new AppError(opts.code ?? 'PROTOCOL_VIOLATION', `${what}: the response body is not JSON`, {
       userMessage: `The server's answer for ${what} is not valid JSON. The server may be misconfigured or not the one you meant: check its address in Settings.`,
       details: { what },
     });
   }
+  return value;
 }

@@ -25,12 +25,12 @@ import { createPreparedRecord, defaultDatasetName, type Dataset, type DatasetRec
 import type { CsvFormat } from '../data/locale';
 import type { PlainMatrix } from '../data/matrix';
 import type { MissingStrategy } from '../data/missing';
-import { parseNpyLabels } from '../data/npy';
+import { isNpyBlob, parseNpyLabels } from '../data/npy';
 import { countMissing, prepareDataset, type MissingSummary, type PreparedDataset } from '../data/prepare';
 import { labelledCsvFromMatrix, labelledCsvFromSource } from '../data/profiles';
 import { spreadWarning, type ScalingMethod } from '../data/scaling';
 import { columnStats, preview, type DatasetStats } from '../data/stats';
-import { isNpyBlob, readTable, type RawTable } from '../data/table';
+import { readTable, type RawTable } from '../data/table';
 import { createIdbDatasetStore, type DatasetLabels, type DatasetStore } from '../datasets';
 
 /** Rows shown in a preview table. */

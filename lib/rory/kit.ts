@@ -13,10 +13,11 @@ import { AppError, ProtocolError, toAppError } from '../errors';
 import { pythonShape, size, type Matrix } from '../data/matrix';
 import { hasSealMagic, parseSealHeader } from '../crypto/ckks';
 import type { CryptoEngine } from '../engine/types';
+import { fromMatrix } from '../storage/ndarray';
 import type { NdArray, ObjectStore, TransferProgress } from '../storage/types';
 import type { JobAlgorithm } from './algorithms/ids';
 import type { ManagerClient, WorkerAssignment } from './manager-client';
-import { LabelsReply, parseReply, sameShape } from './protocol';
+import { FLOAT64, LabelsReply, parseReply, sameShape } from './protocol';
 import type { WorkerClient, WorkerReply } from './worker-client';
 
 export interface JobLogEvent {
@@ -276,6 +277,20 @@ export async function assignWorker(
 ): Promise<{ assignment: WorkerAssignment; worker: WorkerClient }> {
   const assignment = await steps.timed('GET.WORKER', () => ctx.manager.getWorker(algorithm, { signal: ctx.signal, matrixId }), (a) => ({ workerId: a.workerId }));
   return { assignment, worker: ctx.workerFor(assignment) };
+}
+
+/**
+ * The PUT step of a float64 matrix as runners upload it: an E1 ndarray in `numChunks` row chunks
+ * (`o.chunks` for one upload), tagged with its shape and `o.fullDtype` (default float64, the
+ * dtype the worker reads it back as).
+ */
+export function matrixUploader(ctx: Pick<RunContext, 'store' | 'signal'>, steps: Pick<Steps, 'timed'>, numChunks: number) {
+  return (key: string, m: Matrix, o: { readonly chunks?: number; readonly fullDtype?: string } = {}): Promise<void> =>
+    steps.timed(
+      'PUT',
+      () => ctx.store.putNdarray(key, fromMatrix(m), { numChunks: o.chunks ?? numChunks, tags: { full_shape: pythonShape(m.shape), full_dtype: o.fullDtype ?? FLOAT64 }, signal: ctx.signal }),
+      { key, bytes: m.data.byteLength },
+    );
 }
 
 /** Total bytes of serialized ciphertexts (for the event log). */

@@ -127,6 +127,25 @@ export async function guardedReply(status: number, body: () => Promise<Reply>): 
   }
 }
 
+/** A route handler whose body reads its headers through `HeaderParams`, guarded as `guardedReply(status, …)`. */
+export function guardedRoute(status: number, body: (hh: HeaderParams) => Promise<Reply>): RouteHandler {
+  return (h) => guardedReply(status, () => body(new HeaderParams(h)));
+}
+
+/**
+ * A two-step route as upstream answers it: `Step-Index` (default 1) picks the step; a failure in
+ * step 1 answers 500, in step 2 503; any other step index gets `other()`.
+ */
+export function twoStepRoute(step1: (hh: HeaderParams) => Promise<Reply>, step2: (hh: HeaderParams) => Promise<Reply>, other: () => Reply): RouteHandler {
+  return async (h) => {
+    const hh = new HeaderParams(h);
+    const step = hh.opt(H.STEP_INDEX) ?? '1';
+    if (step === '1') return guardedReply(500, () => step1(hh));
+    if (step === '2') return guardedReply(503, () => step2(hh));
+    return other();
+  };
+}
+
 /** DBSKMeans(-PQC) step 2 after updating the FDHOPE UDM: 200 JSON + headers, WORK_IN_PROGRESS. */
 export function fdhopeStep2Reply(udmShape: readonly number[], udmDtype: string, endTime: number, serviceTime: number): Reply {
   const body: FdhopeStep2Body = { end_time: endTime, service_time: serviceTime, encrypted_udm_shape: pythonShape(udmShape), encrypted_udm_dtype: udmDtype };

@@ -6,6 +6,7 @@
  * the constants encryption needs.
  */
 import { AppError } from '../../errors';
+import { tryParseJson } from '../../json';
 
 export interface FdhopeKey {
   readonly messagespace: readonly (readonly [number, number])[];
@@ -119,12 +120,8 @@ export function serialize(key: FdhopeKey): string {
  */
 export function deserialize(json: string): FdhopeKey {
   if (typeof json !== 'string') throw invalid('serialized key must be a string');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw invalid('serialized key is not valid JSON');
-  }
+  const parsed = tryParseJson(json);
+  if (parsed === undefined) throw invalid('serialized key is not valid JSON');
   if (typeof parsed !== 'object' || parsed === null) throw invalid('serialized key must be a JSON object');
   const p = parsed as Record<string, unknown>;
   const ranges = (x: unknown, name: string): unknown[] => {

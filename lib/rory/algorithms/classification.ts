@@ -5,13 +5,14 @@
  * the job's storage id, the checks both sets must pass, and the labels row `{M}labels` (1, n).
  */
 import { AppError } from '../../errors';
-import { matrix, type Matrix } from '../../data/matrix';
+import { matrix, pythonShape, type Matrix } from '../../data/matrix';
 import type { KeyId } from '../../engine/types';
 import { assertMatrixId } from '../ids';
-import type { RunContext } from '../kit';
-import type { LeakageAcknowledgement, LeakItem } from '../leakage';
-import { keys, type Algorithm } from '../protocol';
-import { validateClassification, type AlgorithmSpec, type FamilyMember } from './spec';
+import type { RunContext, Steps } from '../kit';
+import { assertAcknowledgedFor, profile, type LeakageAcknowledgement, type LeakItem } from '../leakage';
+import { H, keys, type Algorithm } from '../protocol';
+import { WORKER_TIMEOUT_MS } from '../worker-client';
+import { validateClassification, type AlgorithmSpec, type AlgorithmText } from './spec';
 
 export interface ClassifyJob {
   readonly jobId: string;
@@ -51,6 +52,61 @@ export function classifySetup(job: ClassifyJob): { modelId: string; testId: stri
   }
   const labelsRow = matrix(Float64Array.from(job.modelLabels, Number), [1, n]);
   return { modelId, testId, n, a, t, labelsRow, allowed: new Set(Array.from(job.modelLabels, Number)) };
+}
+
+type ClassifyAlgorithm = 'KNN_PREDICT' | 'SKNN_PREDICT' | 'SKNN_PQC_PREDICT';
+
+/**
+ * What every classification runner starts with: both phases acknowledged (D3, `leakage` = train
+ * then predict items), the sets checked (`classifySetup`), the job's chunk count and worker timeout.
+ * @throws AppError ACK_REQUIRED, SHAPE_MISMATCH
+ */
+export function startClassify(job: ClassifyJob, algorithm: ClassifyAlgorithm, leakage: readonly LeakItem[]) {
+  assertAcknowledgedFor(profile(algorithm, leakage), job.acknowledgement);
+  return { ...classifySetup(job), numChunks: job.numChunks ?? 4, timeoutMs: job.workerTimeoutMs ?? WORKER_TIMEOUT_MS };
+}
+
+/**
+ * Step-1 headers of SKNN and SKNN-PQC: the two sets, their encrypted shapes and dtype, and the
+ * chunk count (spec/protocol.md §5.9; docs/protocol-additions.md §4).
+ */
+export function encryptedSetsHeaders(modelId: string, testId: string, modelShape: readonly number[], testShape: readonly number[], dtype: string, numChunks: number): Record<string, string> {
+  return {
+    [H.MODEL_ID]: modelId,
+    [H.RECORDS_TEST_ID]: testId,
+    [H.ENCRYPTED_MODEL_SHAPE]: pythonShape(modelShape),
+    [H.ENCRYPTED_MODEL_DTYPE]: dtype,
+    [H.ENCRYPTED_RECORDS_SHAPE]: pythonShape(testShape),
+    [H.ENCRYPTED_RECORDS_DTYPE]: dtype,
+    [H.NUM_CHUNKS]: String(numChunks),
+  };
+}
+
+/**
+ * Asks the user before the t×n step-1 distances `objectKey` are decrypted: the index of each test
+ * record's nearest training record then goes to the worker in plaintext.
+ * @throws AppError APPROVAL_DENIED
+ */
+export async function approveDistances(ctx: Pick<RunContext, 'approve'>, jobId: string, algorithm: 'SKNN_PREDICT' | 'SKNN_PQC_PREDICT', objectKey: string, t: number, n: number, what: 'distances' | 'squared distances'): Promise<void> {
+  const decision = await ctx.approve({
+    jobId,
+    algorithm,
+    round: 1,
+    objectKey,
+    shape: [t, n],
+    purpose: `The encrypted ${what} between your ${t} test records and ${n} training records are decrypted here; the index of the nearest training record of each test record is then sent to the worker in plaintext, so it learns which training record each test record resembles most.`,
+  });
+  if (decision === 'deny') throw new AppError('APPROVAL_DENIED', 'decryption denied', { userMessage: 'You denied the decryption of the distances; the job stopped and nothing more was sent.' });
+}
+
+/** Uploads `distancesindex{R}`: each test record's nearest model record, int64 with `shape` and the `fullShape` tag the worker expects. */
+export function putNearestIndices(ctx: Pick<RunContext, 'store' | 'signal'>, steps: Pick<Steps, 'timed'>, testId: string, indices: Int32Array, shape: readonly [number, number], fullShape: readonly number[], numChunks: number): Promise<void> {
+  const key = keys.distancesIndex(testId);
+  return steps.timed(
+    'PUT',
+    () => ctx.store.putNdarray(key, { dtype: 'int64', shape: [...shape], data: BigInt64Array.from(indices, (v) => BigInt(v)) }, { numChunks, tags: { full_shape: pythonShape(fullShape), full_dtype: 'int64' }, signal: ctx.signal }),
+    { key },
+  );
 }
 
 /** Argmin per row of a t×n distance table (ties → lowest index): the nearest model record of each test record. */
@@ -109,31 +165,38 @@ export function classifyObjectKeys(storageId: string, encrypted: boolean): strin
     : [m, keys.modelLabels(m), r];
 }
 
-/** The `AlgorithmSpec` fields every classification algorithm shares; `run` maps a job input to the runner. */
+/**
+ * The `AlgorithmSpec` fields every classification algorithm shares; `run` maps a job input to the
+ * runner. Whether the sets travel encrypted (and so which objects a job writes) follows from the
+ * keys it needs.
+ */
 export function classificationSpec(
-  s: FamilyMember<'KNN_PREDICT' | 'SKNN_PREDICT' | 'SKNN_PQC_PREDICT'> & {
-  readonly train: readonly LeakItem[];
-  readonly predict: readonly LeakItem[];
-  readonly trainWire: Algorithm;
-  readonly path: string;
-  readonly encrypted: boolean;
-  /** Loads the runner on first use (the page's form only needs the metadata). */
-  readonly runner: () => Promise<(job: ClassifyJob, ctx: RunContext) => Promise<ClassifyResult>>;
-}): AlgorithmSpec {
+  id: ClassifyAlgorithm,
+  s: AlgorithmText &
+    Pick<AlgorithmSpec, 'needs' | 'estimate'> & {
+      readonly train: readonly LeakItem[];
+      readonly predict: readonly LeakItem[];
+      readonly trainWire: Algorithm;
+      readonly path: string;
+      /** Loads the runner on first use (the page's form only needs the metadata). */
+      readonly runner: () => Promise<(job: ClassifyJob, ctx: RunContext) => Promise<ClassifyResult>>;
+    },
+): AlgorithmSpec {
+  const encrypted = s.needs.liu || s.needs.ckks !== false;
   const spec: AlgorithmSpec = {
-    id: s.id,
-    wire: s.id,
+    id,
+    wire: id,
     kind: 'classification',
     title: s.title,
     summary: s.summary,
     workerLearns: s.workerLearns,
     needs: s.needs,
     leakage: [...s.train, ...s.predict],
-    phases: { [s.trainWire]: s.train, [s.id]: s.predict },
+    phases: { [s.trainWire]: s.train, [id]: s.predict },
     fields: ['testDataset'] as const,
     validate: validateClassification,
     routes: [s.path],
-    objectKeys: (id: string) => classifyObjectKeys(id, s.encrypted),
+    objectKeys: (storageId: string) => classifyObjectKeys(storageId, encrypted),
     estimate: s.estimate,
     async run(input, ctx) {
       if (!input.labels) {

@@ -73,8 +73,8 @@ export interface JobInput {
   readonly usedBy?: readonly UsageRef[];
 }
 
-/** What differs between the members of an algorithm family; the family's builder shares the rest. */
-export type FamilyMember<Id extends JobAlgorithm> = Pick<AlgorithmSpec, 'title' | 'summary' | 'workerLearns' | 'needs' | 'estimate'> & { readonly id: Id };
+/** The words the jobs form and the leakage panel show for an algorithm. */
+export type AlgorithmText = Pick<AlgorithmSpec, 'title' | 'summary' | 'workerLearns'>;
 
 /** Runner fields every job maps the same way from its input. */
 export function runnerBase(input: JobInput) {

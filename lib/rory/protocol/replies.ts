@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { ProtocolError } from '../../errors';
+import { tryParseJson } from '../../json';
 
 const int = z.number().int();
 const finite = z.number().finite();
@@ -77,15 +78,8 @@ export type DistancesBody = z.infer<typeof DistancesReply>;
  * @throws AppError PROTOCOL_VIOLATION naming `what` and the first problem (never the body itself).
  */
 export function parseReply<S extends z.ZodType>(schema: S, text: string, what: string): z.infer<S> {
-  let value: unknown;
-  if (text.trim() === '') value = {};
-  else {
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw replyError(what, 'the body is not JSON');
-    }
-  }
+  const value = text.trim() === '' ? {} : tryParseJson(text);
+  if (value === undefined) throw replyError(what, 'the body is not JSON');
   const r = schema.safeParse(value);
   if (!r.success) {
     const issue = r.error.issues[0];

@@ -6,14 +6,10 @@
  */
 import { kmeansFamilySpec } from '../interactive-kmeans/spec';
 import { DBSKMEANS_PQC_LEAKAGE } from './leakage';
-import { kmeansFamilyEstimate } from '../size';
 
-export const dbskmeansPqc = kmeansFamilySpec({
-  id: 'DBSKMEANS_PQC',
+export const dbskmeansPqc = kmeansFamilySpec('DBSKMEANS_PQC', {
   title: 'DBSKMeans-PQC (CKKS + FDHOPE, approximate)',
   summary: 'DBSKMeans with a post-quantum (CKKS) encrypted dataset: only ciphertexts and public keys leave the browser. Approximate like DBSKMeans (wine: ARI 0.42).',
   workerLearns: 'The order and sign of every pairwise difference per attribute (FDHOPE), rough magnitudes and the labels; the CKKS dataset itself reveals nothing. A lying worker cannot obtain any decryption (D8).',
-  needs: { liu: false, fdhope: true, ckks: { relin: false } },
   leakage: DBSKMEANS_PQC_LEAKAGE,
-  estimate: kmeansFamilyEstimate('ckks', true),
 });

@@ -6,14 +6,10 @@
  */
 import { kmeansFamilySpec } from '../interactive-kmeans/spec';
 import { DBSKMEANS_LEAKAGE } from './leakage';
-import { kmeansFamilyEstimate } from '../size';
 
-export const dbskmeans = kmeansFamilySpec({
-  id: 'DBSKMEANS',
+export const dbskmeans = kmeansFamilySpec('DBSKMEANS', {
   title: 'DBSKMeans (Liu + FDHOPE, approximate)',
   summary: 'Upstream-compatible secure k-means: only ciphertexts leave the browser, but FDHOPE ciphertexts cannot be added exactly, so the labels are approximate (wine: ARI 0.53 against plaintext k-means). Needs an n²·a difference matrix.',
   workerLearns: 'The order and sign of every pairwise difference per attribute (a full per-attribute ranking of your records), rough magnitudes, and the labels it computes. A lying worker cannot obtain any decryption (D8).',
-  needs: { liu: true, fdhope: true, ckks: false },
   leakage: DBSKMEANS_LEAKAGE,
-  estimate: kmeansFamilyEstimate('liu', true),
 });

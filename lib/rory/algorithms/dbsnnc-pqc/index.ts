@@ -5,14 +5,10 @@
  */
 import { dbsnncFamilySpec } from '../dbsnnc/spec';
 import { DBSNNC_PQC_LEAKAGE } from './leakage';
-import { nncFamilyEstimate } from '../size';
 
-export const dbsnncPqc = dbsnncFamilySpec({
-  id: 'DBSNNC_PQC',
+export const dbsnncPqc = dbsnncFamilySpec('DBSNNC_PQC', {
   title: 'DBSNNC-PQC (CKKS dataset, FDHOPE distances)',
   summary: 'DBSNNC with the dataset CKKS-encrypted instead of Liu: only ciphertexts leave the browser, one call, no decryption.',
   workerLearns: 'The order of all pairwise distances (FDHOPE) and the resulting clusters. Nothing is decrypted.',
-  needs: { liu: false, fdhope: true, ckks: { relin: false } },
   leakage: DBSNNC_PQC_LEAKAGE,
-  estimate: nncFamilyEstimate('ckks', true),
 });

@@ -5,14 +5,10 @@
  */
 import { dbsnncFamilySpec } from './spec';
 import { DBSNNC_LEAKAGE } from './leakage';
-import { nncFamilyEstimate } from '../size';
 
-export const dbsnnc = dbsnncFamilySpec({
-  id: 'DBSNNC',
+export const dbsnnc = dbsnncFamilySpec('DBSNNC', {
   title: 'DBSNNC (FDHOPE distances)',
   summary: 'Nearest-neighbour clustering on an FDHOPE-encrypted distance matrix and threshold: only ciphertexts leave the browser, one call, no decryption. The number of clusters follows from the threshold.',
   workerLearns: 'The order of all pairwise distances (FDHOPE) and the resulting clusters; Liu ciphertexts reveal the order and ratios of values. Nothing is decrypted.',
-  needs: { liu: true, fdhope: true, ckks: false },
   leakage: DBSNNC_LEAKAGE,
-  estimate: nncFamilyEstimate('liu', true),
 });

@@ -18,9 +18,8 @@ import { matrix, pythonShape, type Matrix } from '../../../data/matrix';
 import { defaultThreshold, dm as distanceMatrix } from '../../../data/udm';
 import type { KeyId } from '../../../engine/types';
 import type { UsageRef } from '../../../keystore/types';
-import { fromMatrix } from '../../../storage/ndarray';
 import { assertMatrixId } from '../../ids';
-import { assignWorker, byteSum, createSteps, parseLabels, requireKey, runJob, type RunContext } from '../../kit';
+import { assignWorker, byteSum, createSteps, matrixUploader, parseLabels, requireKey, runJob, type RunContext } from '../../kit';
 import { ENCRYPTED_MATRIX_DTYPE, FLOAT64, H, keys } from '../../protocol';
 import { WORKER_TIMEOUT_MS } from '../../worker-client';
 import { DBSNNC_PATH, DBSNNC_PQC_PATH } from './paths';
@@ -76,8 +75,7 @@ export async function runDbsnncJob(job: DbsnncJob, ctx: RunContext): Promise<Nnc
     const numChunks = job.numChunks ?? 4;
     const signal = ctx.signal;
     const pqc = job.algorithm === 'DBSNNC_PQC';
-    const put = (key: string, m: Matrix, fullShape: readonly number[], fullDtype: string) =>
-      steps.timed('PUT', () => ctx.store.putNdarray(key, fromMatrix(m), { numChunks, tags: { full_shape: pythonShape(fullShape), full_dtype: fullDtype }, signal }), { key, bytes: m.data.byteLength });
+    const put = matrixUploader(ctx, steps, numChunks);
 
     const dmPlain = await steps.timed('DM.GENERATION', () => distanceMatrix(job.data), { shape: pythonShape([n, n]) });
     const threshold = resolveThreshold(dmPlain, job.threshold);
@@ -94,14 +92,14 @@ export async function runDbsnncJob(job: DbsnncJob, ctx: RunContext): Promise<Nnc
       const liuKey = requireKey(job.keys.liu, 'Liu');
       const enc = await steps.timed('SEGMENT.ENCRYPT', () => ctx.engine.liuEncrypt(liuKey, job.data.data, { signal }));
       const m = enc.length / (n * a);
-      await put(keys.encryptedMatrix(p), matrix(enc, [n, a, m]), [n, a, m], ENCRYPTED_MATRIX_DTYPE);
+      await put(keys.encryptedMatrix(p), matrix(enc, [n, a, m]), { fullDtype: ENCRYPTED_MATRIX_DTYPE });
       shapeHeaders = { [H.ENCRYPTED_MATRIX_SHAPE]: pythonShape([n, a, m]), [H.ENCRYPTED_MATRIX_DTYPE]: ENCRYPTED_MATRIX_DTYPE, [H.M]: String(m) };
     }
     const key = await steps.timed('FDHOPE.KEYGEN', () => ctx.engine.createFdhopeKey(dmPlain.data, job.fdhopeKey ?? { label: `FDHOPE for job ${job.jobId}` }, { signal }));
     const sens = job.sens ?? DEFAULT_NNC_SENS;
     const edm = await steps.timed('FDHOPE.ENCRYPT', () => ctx.engine.fdhopeEncrypt(key.id, dmPlain.data, sens, { signal }), { what: 'dm' });
     const eth = await steps.timed('FDHOPE.ENCRYPT', () => ctx.engine.fdhopeEncrypt(key.id, Float64Array.of(threshold + sens), 0, { signal }), { what: 'threshold' });
-    await put(keys.encryptedDm(p), matrix(edm, [n, n]), [n, n], FLOAT64);
+    await put(keys.encryptedDm(p), matrix(edm, [n, n]));
     const headers = {
       [H.PLAINTEXT_MATRIX_ID]: p,
       [H.ENCRYPTED_MATRIX_ID]: keys.encryptedMatrix(p),

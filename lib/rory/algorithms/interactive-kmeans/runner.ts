@@ -25,6 +25,7 @@
  * RUN2, ITERATION.COMPLETED, VERIFY, COMPLETED, DECRYPTION.REFUSED, FAILED.
  */
 import { AppError, type ErrorCode } from '../../../errors';
+import { clusterMeans } from '../../../data/kmeans';
 import { matrix, type Matrix } from '../../../data/matrix';
 import { udm as computeUdm, udmMaxAbs } from '../../../data/udm';
 import type { KeyId } from '../../../engine/types';
@@ -118,18 +119,7 @@ export interface KmeansResult {
 /** Means of the rows of `d` (n×a) per label (k clusters); an empty cluster gets zeros, as the Liu worker does. */
 export function centroidsFromLabels(d: Matrix, labels: Int32Array, k: number): Matrix {
   const [n, a] = d.shape;
-  const sums = new Float64Array(k * a);
-  const counts = new Float64Array(k);
-  for (let x = 0; x < n; x++) {
-    const y = labels[x];
-    counts[y]++;
-    for (let z = 0; z < a; z++) sums[y * a + z] += d.data[x * a + z];
-  }
-  for (let y = 0; y < k; y++) {
-    if (counts[y] === 0) continue;
-    for (let z = 0; z < a; z++) sums[y * a + z] /= counts[y];
-  }
-  return matrix(sums, [k, a]);
+  return matrix(clusterMeans(d.data, n, a, labels, k), [k, a]);
 }
 
 /**

@@ -1,22 +1,30 @@
 /**
  * @module rory/algorithms/interactive-kmeans/spec
  * Builds the `AlgorithmSpec` of an interactive k-means variant: the four folders
- * (`skmeans`, `dbskmeans`, `skmeans-pqc`, `dbskmeans-pqc`) differ in name, text, keys and leakage;
- * they share this machine, runner and job mapping.
+ * (`skmeans`, `dbskmeans`, `skmeans-pqc`, `dbskmeans-pqc`) differ in name, text and leakage;
+ * the keys, size estimate, form fields, route and storage keys follow from the variant (Liu or
+ * CKKS dataset, plaintext or FDHOPE UDM), and they share this machine, runner and job mapping.
  */
 import type { LeakItem } from '../../leakage';
-import { fdhopeKeyMeta, runnerBase, validateKmeans, verifiedClusteringOutcome, type AlgorithmSpec, type FamilyMember } from '../spec';
-import { kmeansObjectKeys, STEP_PATH, usesFdhope, type KmeansAlgorithm } from './calls';
+import { kmeansFamilyEstimate } from '../size';
+import { fdhopeKeyMeta, runnerBase, validateKmeans, verifiedClusteringOutcome, type AlgorithmSpec, type AlgorithmText } from '../spec';
+import { isPqc, kmeansObjectKeys, STEP_PATH, usesFdhope, type KmeansAlgorithm } from './calls';
 
-export function kmeansFamilySpec(s: FamilyMember<KmeansAlgorithm> & { readonly leakage: readonly LeakItem[] }): AlgorithmSpec {
+export function kmeansFamilySpec(id: KmeansAlgorithm, s: AlgorithmText & { readonly leakage: readonly LeakItem[] }): AlgorithmSpec {
+  const pqc = isPqc(id);
+  const fdhope = usesFdhope(id);
   const spec: AlgorithmSpec = {
+    id,
     ...s,
-    wire: s.id,
+    wire: id,
     kind: 'clustering',
-    fields: usesFdhope(s.id) ? (['k', 'maxIterations', 'tolerance', 'sens'] as const) : (['k', 'maxIterations', 'tolerance'] as const),
+    // The dataset is Liu- or CKKS-encrypted; the DBS variants encrypt the UDM and shifts with a per-job FDHOPE key.
+    needs: { liu: !pqc, fdhope, ckks: pqc ? { relin: false } : false },
+    estimate: kmeansFamilyEstimate(pqc ? 'ckks' : 'liu', fdhope),
+    fields: fdhope ? (['k', 'maxIterations', 'tolerance', 'sens'] as const) : (['k', 'maxIterations', 'tolerance'] as const),
     validate: validateKmeans,
-    routes: [STEP_PATH[s.id]],
-    objectKeys: (p: string) => kmeansObjectKeys(s.id, p),
+    routes: [STEP_PATH[id]],
+    objectKeys: (p: string) => kmeansObjectKeys(id, p),
     async run(input, ctx) {
       const k = input.params.k ?? 3;
       // Runners load on first use: the page's form and leakage panel only need the metadata.
@@ -24,7 +32,7 @@ export function kmeansFamilySpec(s: FamilyMember<KmeansAlgorithm> & { readonly l
       const r = await runKmeansJob(
         {
           ...runnerBase(input),
-          algorithm: s.id,
+          algorithm: id,
           k,
           fdhopeKey: fdhopeKeyMeta(input),
           maxIterations: input.params.maxIterations ?? input.maxIterations,

@@ -13,6 +13,7 @@
  * records labelled y; shift = C_prev − C_new; C_prev of the next round = C_new. An empty cluster's
  * centroid becomes 0 on the Liu worker and keeps its previous value on the CKKS worker.
  */
+import { clusterMeans } from '../../../data/kmeans';
 import { matrix, type Matrix } from '../../../data/matrix';
 
 export interface TrackedShift {
@@ -36,22 +37,9 @@ export function seedCentroids(data: Matrix, k: number): Matrix {
 export function expectedShift(data: Matrix, labels: Int32Array, prev: Matrix, emptyKeepsPrevious: boolean): TrackedShift {
   const [n, a] = data.shape;
   const k = prev.shape[0];
-  const sums = new Float64Array(k * a);
-  const counts = new Float64Array(k);
-  for (let x = 0; x < n; x++) {
-    const y = labels[x];
-    counts[y]++;
-    for (let z = 0; z < a; z++) sums[y * a + z] += data.data[x * a + z];
-  }
-  const next = new Float64Array(k * a);
+  const next = clusterMeans(data.data, n, a, labels, k, emptyKeepsPrevious ? prev.data : undefined);
   const shift = new Float64Array(k * a);
-  for (let y = 0; y < k; y++) {
-    for (let z = 0; z < a; z++) {
-      const i = y * a + z;
-      next[i] = counts[y] === 0 ? (emptyKeepsPrevious ? prev.data[i] : 0) : sums[i] / counts[y];
-      shift[i] = prev.data[i] - next[i];
-    }
-  }
+  for (let i = 0; i < k * a; i++) shift[i] = prev.data[i] - next[i];
   return { shift: matrix(shift, [k, a]), next: matrix(next, [k, a]) };
 }
 

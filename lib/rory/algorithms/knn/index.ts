@@ -8,8 +8,7 @@ import { knnEstimate } from '../size';
 
 export const KNN_PATH = '/classification/knn/predict';
 
-export const knn = classificationSpec({
-  id: 'KNN_PREDICT',
+export const knn = classificationSpec('KNN_PREDICT', {
   title: 'KNN classification (plaintext baseline)',
   summary: 'The same 1-NN classification on unencrypted training and test sets: needs your acknowledgement.',
   workerLearns: 'Everything: your training records, their labels and the records to classify, unencrypted.',
@@ -18,7 +17,6 @@ export const knn = classificationSpec({
   predict: KNN_PREDICT_LEAKAGE,
   trainWire: 'KNN_TRAIN',
   path: KNN_PATH,
-  encrypted: false,
   runner: async () => (await import('./runner')).runKnnJob,
   estimate: knnEstimate,
 });

@@ -6,9 +6,8 @@
  */
 import { pythonShape, type Matrix } from '../../../data/matrix';
 import { dm as distanceMatrix } from '../../../data/udm';
-import { fromMatrix } from '../../../storage/ndarray';
 import { assertMatrixId } from '../../ids';
-import { assignWorker, createSteps, parseLabels, runJob, type RunContext } from '../../kit';
+import { assignWorker, createSteps, matrixUploader, parseLabels, runJob, type RunContext } from '../../kit';
 import { assertAcknowledgedFor, profile, type LeakageAcknowledgement } from '../../leakage';
 import { FLOAT64, H, keys } from '../../protocol';
 import { WORKER_TIMEOUT_MS } from '../../worker-client';
@@ -35,8 +34,7 @@ export async function runNncJob(job: NncJob, ctx: RunContext): Promise<NncResult
     const p = job.matrixId;
     const numChunks = job.numChunks ?? 4;
     const signal = ctx.signal;
-    const put = (key: string, m: Matrix) =>
-      steps.timed('PUT', () => ctx.store.putNdarray(key, fromMatrix(m), { numChunks, tags: { full_shape: pythonShape(m.shape), full_dtype: FLOAT64 }, signal }), { key, bytes: m.data.byteLength });
+    const put = matrixUploader(ctx, steps, numChunks);
     const dmPlain = await steps.timed('DM.GENERATION', () => distanceMatrix(job.data), { shape: pythonShape([n, n]) });
     const threshold = resolveThreshold(dmPlain, job.threshold);
     await put(keys.plaintext(p), job.data);

@@ -12,6 +12,7 @@
  * the order of squared Euclidean distances.
  */
 import { AppError } from '../../../errors';
+import { clusterMeans } from '../../../data/kmeans';
 import type { Matrix } from '../../../data/matrix';
 
 export interface PackingLayout {
@@ -139,17 +140,7 @@ export function readDistances(decrypted: Float64Array, k: number, L: PackingLayo
 
 /** Centroids (k×a) as means of the members; an empty cluster keeps `previous`. */
 export function centroidsOf(data: Float64Array, n: number, a: number, labels: Int32Array, k: number, previous: Float64Array): Float64Array {
-  const sums = new Float64Array(k * a);
-  const counts = new Float64Array(k);
-  for (let i = 0; i < n; i++) {
-    const c = labels[i];
-    counts[c]++;
-    for (let z = 0; z < a; z++) sums[c * a + z] += data[i * a + z];
-  }
-  for (let c = 0; c < k; c++) {
-    for (let z = 0; z < a; z++) sums[c * a + z] = counts[c] === 0 ? previous[c * a + z] : sums[c * a + z] / counts[c];
-  }
-  return sums;
+  return clusterMeans(data, n, a, labels, k, previous);
 }
 
 /** Squared Euclidean distances n×k of every record to every centroid. */

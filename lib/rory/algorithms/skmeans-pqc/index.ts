@@ -5,14 +5,10 @@
  */
 import { kmeansFamilySpec } from '../interactive-kmeans/spec';
 import { SKMEANS_PQC_LEAKAGE } from './leakage';
-import { kmeansFamilyEstimate } from '../size';
 
-export const skmeansPqc = kmeansFamilySpec({
-  id: 'SKMEANS_PQC',
+export const skmeansPqc = kmeansFamilySpec('SKMEANS_PQC', {
   title: 'SKMeans-PQC (CKKS, plaintext UDM)',
   summary: 'Secure k-means on a CKKS-encrypted dataset with exact labels, but it uploads the plaintext difference matrix and shifts: needs your acknowledgement.',
   workerLearns: "Your records up to one shift per attribute (plaintext difference matrix), each round's centre movements and the labels; the CKKS dataset itself reveals nothing. A lying worker cannot obtain any decryption (D8).",
-  needs: { liu: false, fdhope: false, ckks: { relin: false } },
   leakage: SKMEANS_PQC_LEAKAGE,
-  estimate: kmeansFamilyEstimate('ckks', false),
 });

@@ -6,14 +6,10 @@
  */
 import { kmeansFamilySpec } from '../interactive-kmeans/spec';
 import { SKMEANS_LEAKAGE } from './leakage';
-import { kmeansFamilyEstimate } from '../size';
 
-export const skmeans = kmeansFamilySpec({
-  id: 'SKMEANS',
+export const skmeans = kmeansFamilySpec('SKMEANS', {
   title: 'SKMeans (Liu, plaintext UDM)',
   summary: 'Secure k-means with exact labels, but it uploads the plaintext difference matrix and shifts: needs your acknowledgement.',
   workerLearns: "Your records up to one shift per attribute (from the plaintext difference matrix), each round's centre movements and the labels. A lying worker can choose labels, steering which means are sent; it cannot obtain any decryption (D8).",
-  needs: { liu: true, fdhope: false, ckks: false },
   leakage: SKMEANS_LEAKAGE,
-  estimate: kmeansFamilyEstimate('liu', false),
 });

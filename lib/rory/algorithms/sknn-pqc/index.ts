@@ -8,8 +8,7 @@ import { sknnPqcEstimate } from '../size';
 
 export const SKNN_PQC_PATH = '/classification/pqc/sknn/predict';
 
-export const sknnPqc = classificationSpec({
-  id: 'SKNN_PQC_PREDICT',
+export const sknnPqc = classificationSpec('SKNN_PQC_PREDICT', {
   title: 'SKNN-PQC classification (CKKS, 1-NN)',
   summary: 'Classifies a test set by its nearest training record (squared Euclidean) on CKKS ciphertexts. Uploads the training labels and the nearest-record indices in plaintext: needs your acknowledgement.',
   workerLearns: 'The training labels and, for each record to classify, its nearest training record; the CKKS records reveal nothing. A lying worker cannot obtain any decryption (D8).',
@@ -18,7 +17,6 @@ export const sknnPqc = classificationSpec({
   predict: SKNN_PQC_PREDICT_LEAKAGE,
   trainWire: 'SKNN_PQC_TRAIN',
   path: SKNN_PQC_PATH,
-  encrypted: true,
   runner: async () => (await import('./runner')).runSknnPqcJob,
   estimate: sknnPqcEstimate,
 });

@@ -9,8 +9,7 @@
  * with the browser's own squared distances; the indices sent come from the plaintext.
  */
 import { AppError } from '../../../errors';
-import { pythonShape, type Matrix } from '../../../data/matrix';
-import { fromMatrix } from '../../../storage/ndarray';
+import { pythonShape } from '../../../data/matrix';
 import { uploadCkksPublicKeys } from '../../ckks-custody';
 import {
   assignWorker,
@@ -18,6 +17,7 @@ import {
   createSteps,
   decryptGuarded,
   guardCiphertexts,
+  matrixUploader,
   MAX_CIPHERTEXT_BYTES,
   parseLabels,
   refuseDecryption,
@@ -26,11 +26,9 @@ import {
   verificationFailed,
   type RunContext,
 } from '../../kit';
-import { assertAcknowledgedFor, profile } from '../../leakage';
 import { FLOAT64, H, keys } from '../../protocol';
-import { WORKER_TIMEOUT_MS } from '../../worker-client';
 import { SKNN_PQC_PATH } from './index';
-import { argminRows, classifySetup, type ClassifyJob, type ClassifyResult } from '../classification';
+import { approveDistances, argminRows, encryptedSetsHeaders, putNearestIndices, startClassify, type ClassifyJob, type ClassifyResult } from '../classification';
 import { distancesKeyOf } from '../sknn/runner';
 import { SKNN_PQC_PREDICT_LEAKAGE, SKNN_PQC_TRAIN_LEAKAGE } from './leakage';
 
@@ -40,17 +38,14 @@ export const SKNN_PQC_TOLERANCE = 1e-5;
 export async function runSknnPqcJob(job: ClassifyJob, ctx: RunContext): Promise<ClassifyResult> {
   const steps = createSteps(ctx);
   return runJob(ctx, steps, async () => {
-    assertAcknowledgedFor(profile('SKNN_PQC_PREDICT', [...SKNN_PQC_TRAIN_LEAKAGE, ...SKNN_PQC_PREDICT_LEAKAGE]), job.acknowledgement);
-    const { modelId, testId, n, a, t, labelsRow, allowed } = classifySetup(job);
+    const { modelId, testId, n, a, t, labelsRow, allowed, numChunks, timeoutMs } = startClassify(job, 'SKNN_PQC_PREDICT', [...SKNN_PQC_TRAIN_LEAKAGE, ...SKNN_PQC_PREDICT_LEAKAGE]);
     const ckksKey = requireKey(job.keys?.ckks, 'CKKS');
     const info = await ctx.engine.ckksPublic(ckksKey);
     if (!info.bundle.relinKeys) {
       throw new AppError('INVALID_KEY', 'relinearization keys required', { userMessage: 'SKNN-PQC multiplies ciphertexts and needs a CKKS key set with relinearization keys. Generate one on the Keys page.' });
     }
     if (a > info.slots) throw new AppError('SHAPE_MISMATCH', 'too many attributes', { userMessage: `The records have ${a} attributes but a CKKS ciphertext of this key set holds ${info.slots}.` });
-    const numChunks = job.numChunks ?? 4;
     const signal = ctx.signal;
-    const timeoutMs = job.workerTimeoutMs ?? WORKER_TIMEOUT_MS;
     const R = Math.max(1, Math.min(n, Math.floor(info.slots / a)));
     const B = Math.ceil(n / R);
     const width = R * a;
@@ -62,8 +57,7 @@ export async function runSknnPqcJob(job: ClassifyJob, ctx: RunContext): Promise<
       const row = job.test.data.subarray(i * a, (i + 1) * a);
       for (let r = 0; r < R; r++) reps.set(row, i * width + r * a);
     }
-    const put = (key: string, m: Matrix) =>
-      steps.timed('PUT', () => ctx.store.putNdarray(key, fromMatrix(m), { numChunks, tags: { full_shape: pythonShape(m.shape), full_dtype: FLOAT64 }, signal }), { key, bytes: m.data.byteLength });
+    const put = matrixUploader(ctx, steps, numChunks);
     await put(keys.modelLabels(modelId), labelsRow);
     const encModel = await steps.timed('SEGMENT.ENCRYPT', () => ctx.engine.ckksEncryptRows(ckksKey, blocks, width, { signal }), { what: 'model', ciphertexts: B });
     await steps.timed('PUT', () => ctx.store.putBytesMatrix(keys.encryptedMatrix(modelId), encModel.map((c) => [c]), { numChunks, signal }), { key: keys.encryptedMatrix(modelId), bytes: byteSum(encModel) });
@@ -71,17 +65,7 @@ export async function runSknnPqcJob(job: ClassifyJob, ctx: RunContext): Promise<
     await steps.timed('PUT', () => ctx.store.putBytesMatrix(keys.encryptedMatrix(testId), encTest.map((c) => [c]), { numChunks, signal }), { key: keys.encryptedMatrix(testId), bytes: byteSum(encTest) });
     const { id: ckksKeysId } = await steps.timed('PUT', () => uploadCkksPublicKeys(ctx.store, info.bundle, { signal }), { key: 'CKKS public keys' });
     const { assignment, worker } = await assignWorker(ctx, steps, 'SKNN_PQC_PREDICT', modelId);
-    const base = {
-      [H.MODEL_ID]: modelId,
-      [H.RECORDS_TEST_ID]: testId,
-      [H.ENCRYPTED_MODEL_SHAPE]: pythonShape([n, a]),
-      [H.ENCRYPTED_MODEL_DTYPE]: FLOAT64,
-      [H.ENCRYPTED_RECORDS_SHAPE]: pythonShape([t, a]),
-      [H.ENCRYPTED_RECORDS_DTYPE]: FLOAT64,
-      [H.NUM_CHUNKS]: String(numChunks),
-      [H.CKKS_KEYS_ID]: ckksKeysId,
-      [H.CKKS_ROWS_PER_CIPHERTEXT]: String(R),
-    };
+    const base = { ...encryptedSetsHeaders(modelId, testId, [n, a], [t, a], FLOAT64, numChunks), [H.CKKS_KEYS_ID]: ckksKeysId, [H.CKKS_ROWS_PER_CIPHERTEXT]: String(R) };
     const r1 = await steps.timed('RUN1', () => worker.post(SKNN_PQC_PATH, { ...base, [H.STEP_INDEX]: '1' }, { signal, timeoutMs }));
     const distKey = distancesKeyOf(r1, keys.distances(testId), steps);
     const dist = await steps.timed('GET', () => ctx.store.getBytesMatrix(distKey, { force: true, signal, expect: { maxBytes: t * B * MAX_CIPHERTEXT_BYTES } }), (d) => ({ key: distKey, bytes: byteSum(d.flat()) }));
@@ -89,15 +73,7 @@ export async function runSknnPqcJob(job: ClassifyJob, ctx: RunContext): Promise<
     if (dist.length !== t || dist.some((row) => row.length !== B)) throw refuseDecryption(steps, distKey, `it is not ${t} rows of ${B} ciphertexts`);
     const flat = dist.flat();
     guardCiphertexts(steps, flat, distKey, t * B);
-    const decision = await ctx.approve({
-      jobId: job.jobId,
-      algorithm: 'SKNN_PQC_PREDICT',
-      round: 1,
-      objectKey: distKey,
-      shape: [t, n],
-      purpose: `The encrypted squared distances between your ${t} test records and ${n} training records are decrypted here; the index of the nearest training record of each test record is then sent to the worker in plaintext, so it learns which training record each test record resembles most.`,
-    });
-    if (decision === 'deny') throw new AppError('APPROVAL_DENIED', 'decryption denied', { userMessage: 'You denied the decryption of the distances; the job stopped and nothing more was sent.' });
+    await approveDistances(ctx, job.jobId, 'SKNN_PQC_PREDICT', distKey, t, n, 'squared distances');
     const plain = await steps.timed('DECRYPT', () => decryptGuarded(ctx, steps, ckksKey, flat, width, distKey), { ciphertexts: flat.length });
     // D8: the decrypted squared distances must equal those of the browser's own records within
     // the CKKS error; the indices sent are computed from the plaintext, never from the decryption.
@@ -127,11 +103,7 @@ export async function runSknnPqcJob(job: ClassifyJob, ctx: RunContext): Promise<
       throw verificationFailed(steps, distKey, `the decrypted distances differ from those of your records by ${deviation.toExponential(2)} (allowed ${tolerance.toExponential(2)})`);
     }
     const indices = argminRows((i, j) => sums[i * n + j], t, n);
-    const idxKey = keys.distancesIndex(testId);
-    await steps.timed('PUT', () =>
-      ctx.store.putNdarray(idxKey, { dtype: 'int64', shape: [1, t], data: BigInt64Array.from(indices, (v) => BigInt(v)) }, { numChunks, tags: { full_shape: pythonShape([1, t]), full_dtype: 'int64' }, signal }),
-      { key: idxKey },
-    );
+    await putNearestIndices(ctx, steps, testId, indices, [1, t], [1, t], numChunks);
     const r2 = await steps.timed('RUN2', () =>
       worker.post(SKNN_PQC_PATH, { [H.MODEL_ID]: modelId, [H.RECORDS_TEST_ID]: testId, [H.MODEL_LABELS_SHAPE]: pythonShape(labelsRow.shape), [H.STEP_INDEX]: '2' }, { signal, timeoutMs }),
     );

@@ -8,15 +8,12 @@
  * D8: before approval and decryption, the fetched tensor is compared with the one the browser
  * computes from the ciphertexts it uploaded; a worker's probe (any other ciphertext) is refused.
  */
-import { AppError } from '../../../errors';
-import { matrix, pythonShape, type Matrix } from '../../../data/matrix';
-import { fromMatrix } from '../../../storage/ndarray';
-import { assignWorker, createSteps, guardFloat64, invalidReply, parseLabels, refuseDecryption, requireKey, runJob, verificationFailed, type RunContext } from '../../kit';
-import { assertAcknowledgedFor, profile } from '../../leakage';
-import { DistancesReply, ENCRYPTED_MATRIX_DTYPE, FLOAT64, H, keys, parseReply } from '../../protocol';
-import { WORKER_TIMEOUT_MS, type WorkerReply } from '../../worker-client';
+import { matrix, pythonShape } from '../../../data/matrix';
+import { assignWorker, createSteps, guardFloat64, invalidReply, matrixUploader, parseLabels, refuseDecryption, requireKey, runJob, verificationFailed, type RunContext } from '../../kit';
+import { DistancesReply, ENCRYPTED_MATRIX_DTYPE, H, keys, parseReply } from '../../protocol';
+import type { WorkerReply } from '../../worker-client';
 import { SKNN_PATH } from './index';
-import { argminRowsResolved, classifySetup, type ClassifyJob, type ClassifyResult } from '../classification';
+import { approveDistances, argminRowsResolved, encryptedSetsHeaders, putNearestIndices, startClassify, type ClassifyJob, type ClassifyResult } from '../classification';
 import { liuManhattanTensor, relativeDeviation, SKNN_LIU_TOLERANCE } from './compute';
 
 /** Relative band within which decrypted Liu distances could be swapped by decryption error. */
@@ -34,32 +31,19 @@ export function distancesKeyOf(reply: WorkerReply, expected: string, steps: Para
 export async function runSknnJob(job: ClassifyJob, ctx: RunContext): Promise<ClassifyResult> {
   const steps = createSteps(ctx);
   return runJob(ctx, steps, async () => {
-    assertAcknowledgedFor(profile('SKNN_PREDICT', [...SKNN_TRAIN_LEAKAGE, ...SKNN_PREDICT_LEAKAGE]), job.acknowledgement);
-    const { modelId, testId, n, a, t, labelsRow, allowed } = classifySetup(job);
+    const { modelId, testId, n, a, t, labelsRow, allowed, numChunks, timeoutMs } = startClassify(job, 'SKNN_PREDICT', [...SKNN_TRAIN_LEAKAGE, ...SKNN_PREDICT_LEAKAGE]);
     const liuKey = requireKey(job.keys?.liu, 'Liu');
-    const numChunks = job.numChunks ?? 4;
     const signal = ctx.signal;
-    const timeoutMs = job.workerTimeoutMs ?? WORKER_TIMEOUT_MS;
-    const put = (key: string, m: Matrix, chunks = numChunks, fullDtype = FLOAT64) =>
-      steps.timed('PUT', () => ctx.store.putNdarray(key, fromMatrix(m), { numChunks: chunks, tags: { full_shape: pythonShape(m.shape), full_dtype: fullDtype }, signal }), { key, bytes: m.data.byteLength });
+    const put = matrixUploader(ctx, steps, numChunks);
 
-    await put(keys.modelLabels(modelId), labelsRow, 1);
+    await put(keys.modelLabels(modelId), labelsRow, { chunks: 1 });
     const encModel = await steps.timed('SEGMENT.ENCRYPT', () => ctx.engine.liuEncrypt(liuKey, job.model.data, { signal }), { what: 'model' });
     const m = encModel.length / (n * a);
-    await put(keys.encryptedMatrix(modelId), matrix(encModel, [n, a, m]), numChunks, ENCRYPTED_MATRIX_DTYPE);
+    await put(keys.encryptedMatrix(modelId), matrix(encModel, [n, a, m]), { fullDtype: ENCRYPTED_MATRIX_DTYPE });
     const encTest = await steps.timed('SEGMENT.ENCRYPT', () => ctx.engine.liuEncrypt(liuKey, job.test.data, { signal }), { what: 'test' });
-    await put(keys.encryptedMatrix(testId), matrix(encTest, [t, a, m]), numChunks, ENCRYPTED_MATRIX_DTYPE);
+    await put(keys.encryptedMatrix(testId), matrix(encTest, [t, a, m]), { fullDtype: ENCRYPTED_MATRIX_DTYPE });
     const { assignment, worker } = await assignWorker(ctx, steps, 'SKNN_PREDICT', modelId);
-    const base = {
-      [H.MODEL_ID]: modelId,
-      [H.RECORDS_TEST_ID]: testId,
-      [H.ENCRYPTED_MODEL_SHAPE]: pythonShape([n, a, m]),
-      [H.ENCRYPTED_MODEL_DTYPE]: ENCRYPTED_MATRIX_DTYPE,
-      [H.ENCRYPTED_RECORDS_SHAPE]: pythonShape([t, a, m]),
-      [H.ENCRYPTED_RECORDS_DTYPE]: ENCRYPTED_MATRIX_DTYPE,
-      [H.NUM_CHUNKS]: String(numChunks),
-      [H.MODEL_LABELS_SHAPE]: pythonShape(labelsRow.shape),
-    };
+    const base = { ...encryptedSetsHeaders(modelId, testId, [n, a, m], [t, a, m], ENCRYPTED_MATRIX_DTYPE, numChunks), [H.MODEL_LABELS_SHAPE]: pythonShape(labelsRow.shape) };
     const r1 = await steps.timed('RUN1', () => worker.post(SKNN_PATH, { ...base, [H.STEP_INDEX]: '1' }, { signal, timeoutMs }));
     const distKey = distancesKeyOf(r1, keys.distances(testId), steps);
     const dist = await steps.timed('GET', () => ctx.store.getNdarray(distKey, { force: true, signal, expect: { maxBytes: t * n * m * 8 + 4096 } }), (d) => ({ key: distKey, bytes: d.data.byteLength }));
@@ -72,15 +56,7 @@ export async function runSknnJob(job: ClassifyJob, ctx: RunContext): Promise<Cla
     if (!(deviation <= SKNN_LIU_TOLERANCE)) {
       throw verificationFailed(steps, distKey, `the encrypted distances differ from those of the ciphertexts this browser uploaded (relative deviation ${deviation.toExponential(2)})`);
     }
-    const decision = await ctx.approve({
-      jobId: job.jobId,
-      algorithm: 'SKNN_PREDICT',
-      round: 1,
-      objectKey: distKey,
-      shape: [t, n],
-      purpose: `The encrypted distances between your ${t} test records and ${n} training records are decrypted here; the index of the nearest training record of each test record is then sent to the worker in plaintext, so it learns which training record each test record resembles most.`,
-    });
-    if (decision === 'deny') throw new AppError('APPROVAL_DENIED', 'decryption denied', { userMessage: 'You denied the decryption of the distances; the job stopped and nothing more was sent.' });
+    await approveDistances(ctx, job.jobId, 'SKNN_PREDICT', distKey, t, n, 'distances');
     const plain = await steps.timed('DECRYPT', () => ctx.engine.liuDecrypt(liuKey, tensor.data, { signal }));
     // Near-ties (within Liu's decryption error) are decided by the browser's own Manhattan distances.
     const md = job.model.data;
@@ -91,10 +67,7 @@ export async function runSknnJob(job: ClassifyJob, ctx: RunContext): Promise<Cla
       return s;
     };
     const indices = argminRowsResolved((i, j) => plain[i * n + j], manhattan, t, n, SKNN_TIE_AMBIGUITY);
-    await steps.timed('PUT', () =>
-      ctx.store.putNdarray(keys.distancesIndex(testId), { dtype: 'int64', shape: [t, 1], data: BigInt64Array.from(indices, (v) => BigInt(v)) }, { numChunks, tags: { full_shape: pythonShape([t]), full_dtype: 'int64' }, signal }),
-      { key: keys.distancesIndex(testId) },
-    );
+    await putNearestIndices(ctx, steps, testId, indices, [t, 1], [t], numChunks);
     const r2 = await steps.timed('RUN2', () => worker.post(SKNN_PATH, { ...base, [H.STEP_INDEX]: '2' }, { signal, timeoutMs }));
     const labels = parseLabels(r2, t, 'the prediction request', { allowed });
     steps.emit('COMPLETED', { since: steps.startedAt });

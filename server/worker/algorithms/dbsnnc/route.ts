@@ -10,7 +10,7 @@ import { nncLabels } from '@/lib/data/kmeans';
 import { H } from '@/lib/rory/protocol';
 import type { ObjectStore } from '@/lib/storage/types';
 import { HttpError, type Reply } from '../../../common/http';
-import { epochSeconds, getMatrix, guardedReply, HeaderParams, labelsReply, type WorkerRoute } from '../../kit';
+import { epochSeconds, getMatrix, guardedRoute, HeaderParams, labelsReply, type WorkerRoute } from '../../kit';
 
 /** Clusters the stored distance matrix `dmKey` at the threshold in `thresholdHeader` (shared by NNC and DBSNNC). */
 export async function nncOnStoredDm(store: ObjectStore, hh: HeaderParams, dmKey: string, dmShapeHeader: string, thresholdHeader: string): Promise<Reply> {
@@ -27,15 +27,13 @@ export async function nncOnStoredDm(store: ObjectStore, hh: HeaderParams, dmKey:
 
 /** The DBSNNC route body; DBSNNC-PQC reuses it after checking its own matrix shape. */
 export function dbsnncHandler(store: ObjectStore) {
-  return (h: (name: string) => string | undefined) =>
-    guardedReply(503, async () => {
-      const hh = new HeaderParams(h);
-      hh.shape(H.ENCRYPTED_MATRIX_SHAPE, 500);
-      hh.req(H.ENCRYPTED_MATRIX_DTYPE, 500);
-      hh.req(H.ENCRYPTED_DM_DTYPE, 500);
-      const dmId = hh.id(H.ENCRYPTED_DM_ID, 500);
-      return nncOnStoredDm(store, hh, dmId, H.ENCRYPTED_DM_SHAPE, H.ENCRYPTED_THRESHOLD);
-    });
+  return guardedRoute(503, async (hh) => {
+    hh.shape(H.ENCRYPTED_MATRIX_SHAPE, 500);
+    hh.req(H.ENCRYPTED_MATRIX_DTYPE, 500);
+    hh.req(H.ENCRYPTED_DM_DTYPE, 500);
+    const dmId = hh.id(H.ENCRYPTED_DM_ID, 500);
+    return nncOnStoredDm(store, hh, dmId, H.ENCRYPTED_DM_SHAPE, H.ENCRYPTED_THRESHOLD);
+  });
 }
 
 export const dbsnncRoute: WorkerRoute = {

@@ -26,7 +26,7 @@ import { fromMatrix } from '@/lib/storage/ndarray';
 import type { KmeansStep1Body } from '@/lib/rory/protocol';
 import { ClusteringStatus, H, keys } from '@/lib/rory/protocol';
 import { empty, HttpError, json, type Reply } from '../../../common/http';
-import { epochSeconds, errorReply, fdhopeStep2Reply, getMatrix, HeaderParams, type HeaderReader, type RouteHandler, type WorkerServices } from '../../kit';
+import { epochSeconds, errorReply, fdhopeStep2Reply, getMatrix, HeaderParams, twoStepRoute, type RouteHandler, type WorkerServices } from '../../kit';
 import { shiftIsZero, step1, step1Problem, updateUdm } from './compute';
 
 /** |S| bound under which an SKMeans plaintext shift counts as zero. */
@@ -39,8 +39,10 @@ export function liuKmeansRoutes(services: Pick<WorkerServices, 'store' | 'log'>,
 
   const get = (key: string, what: string): Promise<Matrix> => getMatrix(store, key, what);
 
-  /** Step-1 computation shared by both algorithms. */
+  /** Step-1 computation shared by both algorithms, timed and logged. */
   async function runStep1(hh: HeaderParams, alg: 'SKMEANS' | 'DBSKMEANS', status400: number) {
+    const t0 = performance.now();
+    const startTime = epochSeconds();
     const p = hh.id(H.PLAINTEXT_MATRIX_ID, 500);
     const encId = hh.id(H.ENCRYPTED_MATRIX_ID, 500, keys.encryptedMatrix(p));
     const encShape = hh.shape(H.ENCRYPTED_MATRIX_SHAPE, status400) as number[];
@@ -80,15 +82,13 @@ export function liuKmeansRoutes(services: Pick<WorkerServices, 'store' | 'log'>,
       // DBSKMeans writes the shift in k chunks, SKMeans in Num-Chunks (spec/protocol.md §5.3).
       store.putNdarray(keys.encryptedShiftMatrix(p), toNd(out.shift), { numChunks: alg === 'SKMEANS' ? numChunks : k }),
     ]);
-    return { p, out, encShape, encDtype, udm, udmDtype, iterations, k };
+    const serviceTime = (performance.now() - t0) / 1000;
+    log(`${alg.toLowerCase()} step 1 ${p} round ${iterations} in ${serviceTime.toFixed(3)} s`);
+    return { p, out, encShape, encDtype, udm, udmDtype, iterations, k, startTime, serviceTime };
   }
 
   async function skmeans1(hh: HeaderParams): Promise<Reply> {
-    const t0 = performance.now();
-    const startTime = epochSeconds();
-    const r = await runStep1(hh, 'SKMEANS', 500);
-    const serviceTime = (performance.now() - t0) / 1000;
-    log(`skmeans step 1 ${r.p} round ${r.iterations} in ${serviceTime.toFixed(3)} s`);
+    const { startTime, serviceTime, ...r } = await runStep1(hh, 'SKMEANS', 500);
     const reply: KmeansStep1Body = {
       label_vector: Array.from(r.out.labels),
       service_time: serviceTime,
@@ -142,11 +142,7 @@ export function liuKmeansRoutes(services: Pick<WorkerServices, 'store' | 'log'>,
   }
 
   async function dbskmeans1(hh: HeaderParams): Promise<Reply> {
-    const t0 = performance.now();
-    const startTime = epochSeconds();
-    const r = await runStep1(hh, 'DBSKMEANS', 400);
-    const serviceTime = (performance.now() - t0) / 1000;
-    log(`dbskmeans step 1 ${r.p} round ${r.iterations} in ${serviceTime.toFixed(3)} s`);
+    const { startTime, serviceTime, ...r } = await runStep1(hh, 'DBSKMEANS', 400);
     return json(
       200,
       {
@@ -206,36 +202,7 @@ export function liuKmeansRoutes(services: Pick<WorkerServices, 'store' | 'log'>,
   }
 
   return {
-    async skmeans(h: HeaderReader) {
-      const hh = new HeaderParams(h);
-      const step = hh.opt(H.STEP_INDEX) ?? '1';
-      try {
-        if (step === '1') return await skmeans1(hh);
-      } catch (e) {
-        return errorReply(e, 500);
-      }
-      try {
-        if (step === '2') return await skmeans2(hh);
-      } catch (e) {
-        return errorReply(e, 503);
-      }
-      return empty(200);
-    },
-
-    async dbskmeans(h: HeaderReader) {
-      const hh = new HeaderParams(h);
-      const step = hh.opt(H.STEP_INDEX) ?? '1';
-      try {
-        if (step === '1') return await dbskmeans1(hh);
-      } catch (e) {
-        return errorReply(e, 500);
-      }
-      try {
-        if (step === '2') return await dbskmeans2(hh);
-      } catch (e) {
-        return errorReply(e, 503);
-      }
-      return errorReply(new HttpError(400, 'invalid Step-Index'), 400);
-    },
+    skmeans: twoStepRoute(skmeans1, skmeans2, () => empty(200)),
+    dbskmeans: twoStepRoute(dbskmeans1, dbskmeans2, () => errorReply(new HttpError(400, 'invalid Step-Index'), 400)),
   };
 }

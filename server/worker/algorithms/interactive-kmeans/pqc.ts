@@ -18,7 +18,7 @@ import { fromMatrix } from '@/lib/storage/ndarray';
 import type { KmeansStep1Body } from '@/lib/rory/protocol';
 import { ClusteringStatus, H, keys } from '@/lib/rory/protocol';
 import { empty, HttpError, json, type Reply } from '../../../common/http';
-import { epochSeconds, errorReply, fdhopeStep2Reply, getMatrix, HeaderParams, type HeaderReader, type RouteHandler, type WorkerServices } from '../../kit';
+import { epochSeconds, errorReply, fdhopeStep2Reply, getMatrix, HeaderParams, twoStepRoute, type RouteHandler, type WorkerServices } from '../../kit';
 import { assign, updateUdm } from './compute';
 
 function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
@@ -165,28 +165,8 @@ export function pqcKmeansRoutes(services: WorkerServices): { skmeans: RouteHandl
     return fdhopeStep2Reply(updated.shape, udmDtype, endTime, serviceTime);
   }
 
-  async function kmeansRoute(h: HeaderReader, fdhope: boolean): Promise<Reply> {
-    const hh = new HeaderParams(h);
-    const step = hh.opt(H.STEP_INDEX) ?? '1';
-    if (step === '1') {
-      try {
-        return await step1(hh, fdhope);
-      } catch (e) {
-        return errorReply(e, 500);
-      }
-    }
-    if (step === '2') {
-      try {
-        return await step2(hh, fdhope);
-      } catch (e) {
-        return errorReply(e, 503);
-      }
-    }
-    return fdhope ? errorReply(new HttpError(400, 'invalid Step-Index'), 400) : empty(200);
-  }
-
   return {
-    skmeans: (h: HeaderReader) => kmeansRoute(h, false),
-    dbskmeans: (h: HeaderReader) => kmeansRoute(h, true),
+    skmeans: twoStepRoute((hh) => step1(hh, false), (hh) => step2(hh, false), () => empty(200)),
+    dbskmeans: twoStepRoute((hh) => step1(hh, true), (hh) => step2(hh, true), () => errorReply(new HttpError(400, 'invalid Step-Index'), 400)),
   };
 }

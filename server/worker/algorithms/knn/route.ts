@@ -8,7 +8,7 @@ import { nearestNeighbourManhattan } from '@/lib/data/kmeans';
 import type { ObjectStore } from '@/lib/storage/types';
 import { H, keys } from '@/lib/rory/protocol';
 import { HttpError } from '../../../common/http';
-import { epochSeconds, getMatrix, guardedReply, HeaderParams, labelsReply, type WorkerRoute } from '../../kit';
+import { epochSeconds, getMatrix, guardedRoute, labelsReply, type WorkerRoute } from '../../kit';
 
 /** `{M}labels`, checked to hold `expected` values. */
 export async function modelLabels(store: ObjectStore, modelId: string, expected: number): Promise<Float64Array> {
@@ -20,16 +20,14 @@ export async function modelLabels(store: ObjectStore, modelId: string, expected:
 export const knnRoute: WorkerRoute = {
   algorithm: 'KNN_PREDICT',
   path: '/classification/knn/predict',
-  create: ({ store }) => (h) =>
-    guardedReply(503, async () => {
-      const hh = new HeaderParams(h);
-      const started = epochSeconds();
-      const m = hh.id(H.MODEL_ID, 500, 'model0');
-      const r = hh.id(H.RECORDS_TEST_ID, 500, 'matrix0');
-      const nLabels = (hh.shape(H.MODEL_LABELS_SHAPE, 500) as number[])[1];
-      const model = await getMatrix(store, m, 'model');
-      const test = await getMatrix(store, r, 'test records');
-      const labels = await modelLabels(store, m, nLabels);
-      return labelsReply(nearestNeighbourManhattan(model, labels, test).labels, started);
-    }),
+  create: ({ store }) => guardedRoute(503, async (hh) => {
+    const started = epochSeconds();
+    const m = hh.id(H.MODEL_ID, 500, 'model0');
+    const r = hh.id(H.RECORDS_TEST_ID, 500, 'matrix0');
+    const nLabels = (hh.shape(H.MODEL_LABELS_SHAPE, 500) as number[])[1];
+    const model = await getMatrix(store, m, 'model');
+    const test = await getMatrix(store, r, 'test records');
+    const labels = await modelLabels(store, m, nLabels);
+    return labelsReply(nearestNeighbourManhattan(model, labels, test).labels, started);
+  }),
 };

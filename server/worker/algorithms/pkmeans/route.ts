@@ -15,7 +15,7 @@ import { pythonShape } from '@/lib/data/matrix';
 import type { PkmeansBody } from '@/lib/rory/protocol';
 import { H, keys } from '@/lib/rory/protocol';
 import { HttpError, json, type Reply } from '../../../common/http';
-import { epochSeconds, guardedReply, HeaderParams, type WorkerRoute, type WorkerServices } from '../../kit';
+import { epochSeconds, guardedRoute, HeaderParams, type WorkerRoute, type WorkerServices } from '../../kit';
 import { distances, partialSums } from './compute';
 
 /** Most workers one round may be split over (bounds the partials a worker reads). */
@@ -111,11 +111,9 @@ async function step(services: WorkerServices, hh: HeaderParams, index: '1' | '2'
 export const pkmeansRoute: WorkerRoute = {
   algorithm: 'PKMEANS',
   path: '/clustering/pqc/pkmeans',
-  create: (services) => (h) =>
-    guardedReply(500, async () => {
-      const hh = new HeaderParams(h);
-      const index = hh.opt(H.STEP_INDEX) ?? '1';
-      if (index !== '1' && index !== '2') throw new HttpError(400, `${H.STEP_INDEX} must be 1 or 2`);
-      return step(services, hh, index);
-    }),
+  create: (services) => guardedRoute(500, async (hh) => {
+    const index = hh.opt(H.STEP_INDEX) ?? '1';
+    if (index !== '1' && index !== '2') throw new HttpError(400, `${H.STEP_INDEX} must be 1 or 2`);
+    return step(services, hh, index);
+  }),
 };

@@ -9,7 +9,7 @@ import { pythonShape } from '@/lib/data/matrix';
 import type { DistancesBody } from '@/lib/rory/protocol';
 import { H, keys } from '@/lib/rory/protocol';
 import { HttpError, json, type Reply } from '../../../common/http';
-import { epochSeconds, errorReply, getMatrix, HeaderParams, labelsReply, type HeaderReader, type WorkerRoute } from '../../kit';
+import { epochSeconds, getMatrix, guardedRoute, HeaderParams, labelsReply, type WorkerRoute } from '../../kit';
 import { labelsOfIndices } from '../sknn/route';
 
 export const sknnPqcRoute: WorkerRoute = {
@@ -63,16 +63,11 @@ export const sknnPqcRoute: WorkerRoute = {
       return labelsReply(await labelsOfIndices(store, r, labels), started);
     }
 
-    return async (h: HeaderReader): Promise<Reply> => {
-      const hh = new HeaderParams(h);
+    return guardedRoute(503, async (hh) => {
       const step = hh.opt(H.STEP_INDEX) ?? '1';
-      try {
-        if (step === '1') return await sknn1(hh);
-        if (step === '2') return await sknn2(hh);
-        return json(200, {});
-      } catch (e) {
-        return errorReply(e, 503);
-      }
-    };
+      if (step === '1') return sknn1(hh);
+      if (step === '2') return sknn2(hh);
+      return json(200, {});
+    });
   },
 };
