@@ -15,6 +15,7 @@
  */
 import { AppError, type ErrorCode } from '../errors';
 import { tryParseJson } from '../json';
+import { concatBytes } from '../storage/sha256';
 
 export interface ReadLimitedOptions {
   /** Code of the error thrown past the limit (default PROTOCOL_VIOLATION). */
@@ -110,13 +111,7 @@ export async function readBodyLimited(res: Response, maxBytes: number, what: str
   if (parts.length === 1 && parts[0].buffer instanceof ArrayBuffer && parts[0].byteOffset === 0 && parts[0].byteLength === parts[0].buffer.byteLength) {
     return parts[0];
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
