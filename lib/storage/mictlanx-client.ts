@@ -459,6 +459,7 @@ export class MictlanxClient implements ObjectStore {
     const ctx: OpContext = { op: 'upload', ballId, key: chunk.key };
     const t = this.transport;
     const body = JSON.stringify(metadataBody(this.bucket, ballId, chunk, this.producerId, this.replicationFactor));
+    const payload = await t.settleBody(chunk.payload);
     await t.withRetry(ctx, signal, async (base, sig) => {
       const postMetadata = () => t.http('POST', `${base}/api/v4/buckets/${enc(this.bucket)}/metadata`, sig, { headers: { 'Content-Type': 'application/json' }, body });
       let r = await postMetadata();
@@ -475,7 +476,7 @@ export class MictlanxClient implements ObjectStore {
       if (!Array.isArray(taskId) || typeof taskId[0] !== 'string') throw t.failure(ctx, base, r.status, 'the metadata answer has no tasks_ids');
       const d = await t.http('POST', `${base}/api/v4/buckets/data/${enc(taskId[0])}/chunked`, sig, {
         headers: { 'Content-Type': 'application/octet-stream' },
-        body: chunk.payload,
+        body: payload,
       });
       // Tasks are single-use: any failure here redoes both steps (the 666 path clears the leftover).
       if (d.status >= 500 || d.status === 404) throw new Retryable('server', detailText(d.json, `HTTP ${d.status}`), d.status);

@@ -69,7 +69,7 @@ export async function putNdarrayStreamed(sink: ChunkSink, ballId: string, source
   }
   const fullChecksum = whole.hex();
 
-  // Pass 2: chunk by chunk, each produced range by range as it is sent (again on a retry).
+  // Pass 2: chunk by chunk, each produced range by range as it is sent (MictlanxTransport.settleBody).
   await sink.deleteBall(ballId, { signal: opts.signal });
   const totalBytes = n * rowValues * 8;
   let doneBytes = 0;

@@ -251,6 +251,17 @@ export class MictlanxTransport {
   }
 
   /**
+   * A body ready to be sent, once, before any attempt: a produced body (a streamed chunk) stays as
+   * it is where fetch streams request bodies (Node's own fetch) and is produced again per attempt;
+   * elsewhere (browsers stream request bodies only over HTTP/2; an injected fetch) it is gathered
+   * into a Blob piece by piece, each piece leaving the page's memory as it is added, and every
+   * attempt resends that Blob. Either way no request timeout runs while a Blob is gathered.
+   */
+  async settleBody<B extends Uint8Array | Blob>(body: B | ProducedBody): Promise<B | Blob | ProducedBody> {
+    return isProducedBody(body) && !(this.platformFetch && IN_NODE) ? gatherBlob(body) : body;
+  }
+
+  /**
    * One request with a timeout combined with the caller's signal; the timeout covers the body, so
    * a server that trickles bytes is cut off too. Network errors and timeouts become `Retryable`; a
    * caller abort becomes ABORTED; a body past its limit becomes STORAGE_INTEGRITY (not retried:
@@ -273,7 +284,7 @@ export class MictlanxTransport {
     };
     let res: Response;
     try {
-      res = await this.fetchFn(url, { method, ...(await requestBody(init, this.platformFetch)), signal: combined, cache: 'no-store' });
+      res = await this.fetchFn(url, { method, ...requestBody(init, this.platformFetch), signal: combined, cache: 'no-store' });
     } catch (e) {
       throw classify(e);
     }
@@ -391,17 +402,15 @@ const isProducedBody = (b: unknown): b is ProducedBody => typeof b === 'object' 
 /**
  * Headers and body for fetch. A Blob body goes as it is in browsers, which send Blobs from their
  * blob store; Node's own fetch would first copy a Blob whole into a Buffer (and keep it until the
- * answer is read), so there it is streamed with its length instead. A produced body (a streamed
- * chunk) is streamed straight from its source in Node, so no chunk is ever whole in memory there;
- * elsewhere (browsers: fetch streams request bodies only over HTTP/2; an injected fetch) it is
- * gathered into a Blob piece by piece, each piece leaving the page's memory as it is added.
+ * answer is read), so there it is streamed with its length instead. A produced body reaches here
+ * only where fetch streams it (`settleBody`) and is streamed straight from its source.
  */
-async function requestBody(init: RequestInit, platformFetch: boolean): Promise<{ headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' }> {
+function requestBody(init: RequestInit, platformFetch: boolean): { headers?: Record<string, string>; body?: BodyInit; duplex?: 'half' } {
   const body = init.body;
   const streamInNode = platformFetch && IN_NODE;
   if (isProducedBody(body)) {
-    if (streamInNode) return { headers: { ...init.headers, 'Content-Length': String(body.size) }, body: body.open() as unknown as BodyInit, duplex: 'half' };
-    return { headers: init.headers, body: await gatherBlob(body) };
+    if (!streamInNode) throw new AppError('INTERNAL', 'a produced body was sent without settleBody on a fetch that cannot stream it');
+    return { headers: { ...init.headers, 'Content-Length': String(body.size) }, body: body.open() as unknown as BodyInit, duplex: 'half' };
   }
   if (streamInNode && typeof Blob !== 'undefined' && body instanceof Blob) {
     return { headers: { ...init.headers, 'Content-Length': String(body.size) }, body: body.stream() as unknown as BodyInit, duplex: 'half' };
