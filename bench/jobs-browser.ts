@@ -25,7 +25,10 @@
  * storage, network service), and reports each job's peaks above the level when Run was pressed; for
  * DBSKMeans the ArrayBuffer peak is compared with issue #13's bound, 1.5 × the largest UDM chunk +
  * the dataset. `--udm-rows 3000` adds DBSKMeans on a generated 3000 × 8 set.
- *   npx tsx bench/jobs-browser.ts [--only PKMEANS,DBSKMEANS] [--workers 2] [--no-big] [--detail] [--memory] [--udm-rows 3000]
+ * `--trace` records a Chromium trace from Run to the end and prints, for each main-thread task over
+ * 50 ms, what ran in it (script, style and layout, paint, GC, messages), as nested events of 2 ms+;
+ * with RORY_TRACE_DIR set, each job's trace is saved there (`<ALGORITHM>.json`, for DevTools).
+ *   npx tsx bench/jobs-browser.ts [--only PKMEANS,DBSKMEANS] [--workers 2] [--no-big] [--detail] [--memory] [--trace] [--udm-rows 3000]
  */
 import { existsSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -42,6 +45,7 @@ import { CHROMIUM_FLAGS, cloudConfig } from '../tests/e2e/chromium';
 import { blobsCsv } from './shared/blobs';
 import { attachIsolates, type Isolates } from './shared/isolates';
 import { findProcess, treePss } from './shared/proc-memory';
+import { longTaskOutlines, startTrace, type TracedTask } from './shared/trace';
 import { splitRows } from '@/lib/storage/e1';
 
 const { values: args } = parseArgs({
@@ -51,6 +55,7 @@ const { values: args } = parseArgs({
     'no-big': { type: 'boolean', default: false },
     detail: { type: 'boolean', default: false },
     memory: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
     'udm-rows': { type: 'string' },
   },
 });
@@ -104,6 +109,8 @@ interface Row {
   readonly boundMb?: number;
   /** --detail: long tasks (ms after Run, duration, the status shown) and the event log's MB. */
   readonly detail: { tasks: { at: number; ms: number; shown: string }[]; logMbUp: number; logMbDown: number };
+  /** --trace: what ran in each main-thread task over 50 ms. */
+  readonly traced?: readonly TracedTask[];
 }
 
 async function addDataset(page: Page, url: string, path: string, rows: number, cols: number, labels?: string): Promise<void> {
@@ -244,10 +251,17 @@ async function runScenario(page: Page, url: string, s: Scenario, relay: Relay, c
         void buffers().then((b) => ((buffersPeak = Math.max(buffersPeak, b - base.buffers)), (sampling = false)));
       }, 100)
     : undefined;
+  const tracing = args.trace ? await page.context().newCDPSession(page) : undefined;
+  const stopTrace = tracing ? await startTrace(tracing) : undefined;
   const t0 = await page.evaluate(() => performance.now());
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   const status = await approveUntilDone(page);
   const t1 = await page.evaluate(() => performance.now());
+  const events = stopTrace ? await stopTrace() : undefined;
+  // RORY_TRACE_DIR keeps each job's trace, to open in DevTools' Performance panel or Perfetto.
+  if (events && process.env.RORY_TRACE_DIR) await writeFile(join(process.env.RORY_TRACE_DIR, `${s.algorithm}.json`), JSON.stringify({ traceEvents: events }));
+  const traced = events ? longTaskOutlines(events) : undefined;
+  await tracing?.detach();
   clearInterval(sampler);
   page.off('requestfinished', onFinished);
   await Promise.all(pending);
@@ -278,6 +292,7 @@ async function runScenario(page: Page, url: string, s: Scenario, relay: Relay, c
     mbDown: down / 1e6,
     ...(memory ? { peakMb: peak / 1e6, buffersMb: buffersPeak / 1e6, ...(s.algorithm === 'DBSKMEANS' ? { boundMb: udmBound(s.rows ?? 1000, 8) / 1e6 } : {}) } : {}),
     detail: { tasks: tasks.map((t) => ({ at: t.start - t0, ms: t.duration, shown: t.shown })), logMbUp: logged('PUT'), logMbDown: logged('GET') },
+    ...(traced ? { traced } : {}),
   };
 }
 
@@ -343,6 +358,7 @@ async function main(): Promise<void> {
         for (const t of row.detail.tasks) console.log(`  long task at +${(t.at / 1000).toFixed(2)} s: ${t.ms.toFixed(0)} ms (page showed: ${t.shown.trim()})`);
         console.log(`  event log: PUT ${row.detail.logMbUp.toFixed(1)} MB, GET ${row.detail.logMbDown.toFixed(1)} MB; network: up ${row.mbUp.toFixed(1)} MB, down ${row.mbDown.toFixed(1)} MB`);
       }
+      for (const t of row.traced ?? []) console.log(`  traced main-thread task: ${t.ms.toFixed(0)} ms, ${t.cpuMs.toFixed(0)} ms of it on a core (wall / CPU ms):\n${t.outline}`);
     }
   } finally {
     await context.close();
