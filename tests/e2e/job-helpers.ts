@@ -80,14 +80,21 @@ export async function downloadResult(page: Page): Promise<{ labels: number[]; it
  * Every request the page sends, with its body and (for storage uploads) the object it belongs to.
  * The task id of each metadata answer is read through a route handler (Chromium's DevTools may drop
  * response bodies of streamed reads, so `response.json()` is not reliable).
+ * The app sends chunk bodies as Blobs, which DevTools does not show (`postDataBuffer()` is null):
+ * each such body is read back from the router it went to (`GET /buckets/{bucket}/{key}`) as soon as
+ * its upload finishes (before a later round could replace the key), so the audit sees exactly the
+ * bytes that left. A chunk that cannot be read back fails the audit.
  */
 export function recordRequests(page: Page) {
   type Seen = { url: string; headers: Record<string, string>; body: Buffer; ball?: string };
   const seen: Seen[] = [];
   const ballOfTask = new Map<string, string>();
+  const chunkOfTask = new Map<string, { bucket: string; key: string; size: number }>();
+  const entries = new Map<Request, Seen>();
   const onRequest = (r: Request) => {
     const entry: Seen = { url: r.url(), headers: r.headers(), body: r.postDataBuffer() ?? Buffer.alloc(0) };
     seen.push(entry);
+    entries.set(r, entry);
     if (r.method() === 'POST' && METADATA.test(entry.url)) entry.ball = JSON.parse(entry.body.toString('utf8')).ball_id as string;
   };
   const METADATA = /\/api\/v4\/buckets\/[^/]+\/metadata$/;
@@ -97,19 +104,39 @@ export function recordRequests(page: Page) {
     const res = await route.fetch();
     const text = await res.text();
     if (res.ok()) {
-      const ball = JSON.parse(req.postDataBuffer()?.toString('utf8') ?? '{}').ball_id as string;
+      const meta = JSON.parse(req.postDataBuffer()?.toString('utf8') ?? '{}') as { ball_id: string; bucket_id: string; key: string; size: number };
       const task = (JSON.parse(text) as { tasks_ids?: string[] }).tasks_ids?.[0];
-      if (task) ballOfTask.set(task, ball);
+      if (task) {
+        ballOfTask.set(task, meta.ball_id);
+        chunkOfTask.set(task, { bucket: meta.bucket_id, key: meta.key, size: meta.size });
+      }
     }
     await route.fulfill({ response: res, body: text });
   };
+  const readBacks: Promise<void>[] = [];
+  const onFinished = (r: Request) => {
+    const m = /\/buckets\/data\/([^/]+)\/chunked$/.exec(r.url());
+    const entry = entries.get(r);
+    const chunk = m ? chunkOfTask.get(m[1]!) : undefined;
+    if (!entry || !chunk || entry.body.length > 0) return;
+    readBacks.push(
+      (async () => {
+        const res = await fetch(`${new URL(entry.url).origin}/api/v4/buckets/${encodeURIComponent(chunk.bucket)}/${encodeURIComponent(chunk.key)}`);
+        entry.body = Buffer.from(await res.arrayBuffer());
+        if (!res.ok || entry.body.length !== chunk.size) throw new Error(`chunk ${chunk.key}: read back ${entry.body.length} of ${chunk.size} bytes (HTTP ${res.status})`);
+      })(),
+    );
+  };
   page.on('request', onRequest);
+  page.on('requestfinished', onFinished);
   const routed = page.route(METADATA, onMetadata);
   return {
     seen,
     async stop() {
       await routed;
       page.off('request', onRequest);
+      page.off('requestfinished', onFinished);
+      await Promise.all(readBacks);
       await page.unroute(METADATA, onMetadata);
       for (const e of seen) {
         const m = /\/buckets\/data\/([^/]+)\/chunked$/.exec(e.url);
