@@ -12,22 +12,11 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { CDPSession } from 'playwright-core';
 import { LABELS, OUT, makeBackup, openKeysPage, selfTest } from './shared/keys-page';
+import { benchOptions } from './shared/options';
 
-const { values: args } = parseArgs({
-  options: {
-    workers: { type: 'string', default: '1' },
-    scheme: { type: 'string', default: 'liu' },
-    n: { type: 'string', default: '1000000' },
-    top: { type: 'string', default: '12' },
-  },
-});
-const WORKERS = Number(args.workers);
-const SCHEME = args.scheme === 'fdhope' ? 'fdhope' : 'liu';
-const N = Number(args.n);
-const TOP = Number(args.top);
+const { workers: WORKERS, scheme: SCHEME, n: N, top: TOP } = benchOptions({ workers: 1, scheme: ['liu', 'fdhope'], n: 1_000_000, top: 12 });
 
 interface CallFrame {
   readonly functionName: string;

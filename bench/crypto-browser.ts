@@ -23,27 +23,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import * as fdhope from '@/lib/crypto/fdhope';
 import * as liu from '@/lib/crypto/liu';
 import { fillUniform, secureRandomBytes } from '@/lib/crypto/random';
 import { LABELS, makeBackup, openKeysPage, selfTest, type Timing } from './shared/keys-page';
+import { benchOptions } from './shared/options';
 
-const { values: args } = parseArgs({
-  options: {
-    workers: { type: 'string', default: '1,2' },
-    reps: { type: 'string', default: '3' },
-    liu: { type: 'string', default: '1000000' },
-    fdhope: { type: 'string', default: '1000000' },
-    'ckks-rows': { type: 'string', default: '64' },
-  },
-});
-const POOLS = (args.workers ?? '1,2').split(',').map(Number);
-const REPS = Number(args.reps);
-const LIU_N = Number(args.liu);
-const FDHOPE_N = Number(args.fdhope);
-const CKKS_ROWS = Number(args['ckks-rows']);
+const { workers: POOLS, reps: REPS, liu: LIU_N, fdhope: FDHOPE_N, 'ckks-rows': CKKS_ROWS } = benchOptions({ workers: [1, 2], reps: 3, liu: 1_000_000, fdhope: 1_000_000, 'ckks-rows': 64 });
 const CKKS_COLS = 8; // values per ciphertext in the self-test (workers/self-test.ts)
 
 async function best(page: Page, label: string, count: number): Promise<Timing> {

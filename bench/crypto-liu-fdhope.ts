@@ -9,19 +9,14 @@
  *
  *   npx tsx bench/crypto-liu-fdhope.ts [--sizes 1e6,1e7] [--n 2000] [--a 5]
  */
-import { parseArgs } from 'node:util';
 import * as fdhope from '@/lib/crypto/fdhope';
 import * as liu from '@/lib/crypto/liu';
 import { fillUniform, secureRandomBytes, seededRandomBytes, type RandomBytes } from '@/lib/crypto/random';
 import { matrix } from '@/lib/data/matrix';
 import { udm, udmBlocks } from '@/lib/data/udm';
+import { benchOptions } from './shared/options';
 
-const { values: args } = parseArgs({
-  options: { sizes: { type: 'string', default: '1e6,1e7' }, n: { type: 'string', default: '2000' }, a: { type: 'string', default: '5' } },
-});
-const SIZES = (args.sizes ?? '1e6,1e7').split(',').map(Number);
-const N = Number(args.n);
-const A = Number(args.a);
+const { sizes: SIZES, n: N, a: A } = benchOptions({ sizes: [1e6, 1e7], n: 2000, a: 5 });
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 const peakRss = () => process.resourceUsage().maxRSS * 1024;

@@ -4,6 +4,7 @@
  * and what to do); `message` is for developers. Neither may ever contain keys, plaintext
  * or ciphertext values. Errors cross comlink and HTTP as `{ code, message, userMessage }`.
  */
+import { memberOf } from './util/member-of';
 
 export const ERROR_CODES = [
   'INVALID_ARGUMENT',
@@ -130,12 +131,14 @@ export function toAppError(e: unknown, fallback: ErrorCode = 'INTERNAL'): AppErr
   return new AppError(fallback, message, { userMessage: DEFAULT_USER_MESSAGES[fallback], cause: e });
 }
 
+const isErrorCode = memberOf(ERROR_CODES);
+
 function isSerializedError(e: unknown): e is SerializedError {
   return (
     typeof e === 'object' &&
     e !== null &&
     typeof (e as SerializedError).code === 'string' &&
-    (ERROR_CODES as readonly string[]).includes((e as SerializedError).code) &&
+    isErrorCode((e as SerializedError).code) &&
     typeof (e as SerializedError).userMessage === 'string'
   );
 }

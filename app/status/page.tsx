@@ -1,12 +1,5 @@
 'use client';
 import { StatusBoard } from '@/components/status/StatusBoard';
-import { PageHeader } from '@/components/ui/Card';
+import { titledPage } from '@/components/ui/TitledPage';
 
-export default function StatusPage() {
-  return (
-    <>
-      <PageHeader title="Status" subtitle="Live health of the Rory Manager, each MictlanX router and this app. Refreshed every 10 seconds." />
-      <StatusBoard />
-    </>
-  );
-}
+export default titledPage('Status', 'Live health of the Rory Manager, each MictlanX router and this app. Refreshed every 10 seconds.', StatusBoard);

@@ -10,11 +10,13 @@ import { isAbsolute, join } from 'node:path';
 import { AppError } from '@/lib/errors';
 import { algorithmSpec } from '@/lib/rory/algorithms/registry';
 import { isJobAlgorithm, type JobAlgorithm } from '@/lib/rory/algorithms/ids';
+import { memberOf } from '@/lib/util/member-of';
 import type { JobParams, ParamField } from '@/lib/rory/algorithms/spec';
 import { ackFamily, acknowledgeableFamilies } from '../config';
 
 export const PARAM_NAMES = ['k', 'maxIterations', 'threshold', 'sens', 'tolerance'] as const;
 export type ParamName = (typeof PARAM_NAMES)[number];
+const isParamName = memberOf(PARAM_NAMES);
 export type ParamGrid = Partial<Record<ParamName, readonly number[]>>;
 
 export interface PlanDataset {
@@ -82,8 +84,8 @@ function grid(field: string, v: unknown): ParamGrid {
   if (!isObject(v)) throw bad(field, `must be an object such as {"k": [2, 3]}`);
   const out: Partial<Record<ParamName, number[]>> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (!(PARAM_NAMES as readonly string[]).includes(k)) throw bad(`${field}.${k}`, `is not a parameter (use ${PARAM_NAMES.join(', ')})`);
-    out[k as ParamName] = numberList(`${field}.${k}`, val);
+    if (!isParamName(k)) throw bad(`${field}.${k}`, `is not a parameter (use ${PARAM_NAMES.join(', ')})`);
+    out[k] = numberList(`${field}.${k}`, val);
   }
   return out;
 }

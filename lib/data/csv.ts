@@ -32,6 +32,7 @@ import Papa from 'papaparse';
 import { AppError } from '@/lib/errors';
 import { plainMatrix, type PlainMatrix } from '@/lib/data/matrix';
 import { MAX_ABS_VALUE, magnitudeError } from '@/lib/data/stats';
+import { Growable } from '@/lib/util/growable';
 
 export type CsvDelimiter = ',' | ';' | '\t';
 export type Newline = '\n' | '\r\n' | '\r';
@@ -505,27 +506,6 @@ function isNumericLike(token: string): boolean {
   return v === v || MISSING_WORDS.has(token.toLowerCase()) || INFINITY_RE.test(token);
 }
 
-class Growable {
-  data: Float64Array;
-  length = 0;
-  constructor(capacity: number) {
-    this.data = new Float64Array(Math.max(16, capacity));
-  }
-  reserve(extra: number): void {
-    const need = this.length + extra;
-    if (need <= this.data.length) return;
-    let cap = this.data.length * 2;
-    while (cap < need) cap *= 2;
-    const next = new Float64Array(cap);
-    next.set(this.data.subarray(0, this.length));
-    this.data = next;
-  }
-  /** An exact-size copy (never a view of the larger buffer: it may be transferred). */
-  finish(): Float64Array {
-    return this.length === this.data.length ? this.data : this.data.slice(0, this.length);
-  }
-}
-
 interface CoreOptions extends CsvStreamOptions {
   readonly labelColumn?: number | 'last' | null;
   readonly labelsFile?: boolean;
@@ -540,12 +520,12 @@ class TableBuilder implements CsvRowReader {
   headerLine?: number;
   expected = -1;
   labelIdx = -1;
-  values: Growable;
-  labels?: Growable;
+  values: Growable<Float64Array>;
+  labels?: Growable<Float64Array>;
   rows = 0;
 
   constructor(readonly opts: CoreOptions) {
-    this.values = new Growable(0);
+    this.values = new Growable(Float64Array, 0);
   }
 
   start(info: CsvStreamStart): void {
@@ -571,7 +551,7 @@ class TableBuilder implements CsvRowReader {
         });
       }
       this.labelIdx = idx;
-      this.labels = new Growable(0);
+      this.labels = new Growable(Float64Array, 0);
     }
     if (this.opts.labelsFile && fields.length !== 1) {
       throw csvError(
@@ -583,7 +563,7 @@ class TableBuilder implements CsvRowReader {
     const cols = fields.length - (this.labelIdx >= 0 ? 1 : 0);
     // Size the buffer from the first line's length to avoid most regrowth.
     const estRows = Math.ceil(this.size / Math.max(1, fields.join(',').length + 1));
-    this.values = new Growable((estRows + 16) * cols);
+    this.values = new Growable(Float64Array, (estRows + 16) * cols);
     if (isHeader) {
       this.headerFields = trimmed.map((t, j) => (t === '' ? `column ${j + 1}` : t));
       this.headerLine = line;

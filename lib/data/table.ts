@@ -20,6 +20,7 @@ import type { PlainMatrix } from './matrix';
 import { isMissingToken } from './missing';
 import { parseNpyBlob } from './npy';
 import { MAX_ABS_VALUE } from './stats';
+import { Growable } from '@/lib/util/growable';
 
 export const CELL_NUMBER = 0;
 export const CELL_MISSING = 1;
@@ -84,33 +85,10 @@ export interface ReadTableOptions extends CsvStreamOptions {
 
 // ---------------------------------------------------------------------------------------------
 
-class Grow<T extends Float64Array | Uint8Array | Int32Array> {
-  length = 0;
-  constructor(
-    public data: T,
-    private readonly make: (n: number) => T,
-  ) {}
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = this.make(Math.max(16, this.data.length * 2));
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  finish(): T {
-    return this.length === this.data.length ? this.data : (this.data.slice(0, this.length) as T);
-  }
-}
-
-const f64 = (n: number) => new Float64Array(n);
-const u8 = (n: number) => new Uint8Array(n);
-const i32 = (n: number) => new Int32Array(n);
-
 class ColumnBuilder {
-  values: Grow<Float64Array>;
-  kinds: Grow<Uint8Array>;
-  codes?: Grow<Int32Array>;
+  values: Growable<Float64Array>;
+  kinds: Growable<Uint8Array>;
+  codes?: Growable<Int32Array>;
   dict?: Map<string, number>;
   textOverflow = false;
   numbers = 0;
@@ -126,15 +104,15 @@ class ColumnBuilder {
     readonly name: string,
     capacity: number,
   ) {
-    this.values = new Grow(f64(capacity), f64);
-    this.kinds = new Grow(u8(capacity), u8);
+    this.values = new Growable(Float64Array, capacity);
+    this.kinds = new Growable(Uint8Array, capacity);
   }
 
   /** Preallocates room for `n` rows (only while empty). */
   reserve(n: number): void {
     if (this.values.length > 0) return;
-    this.values = new Grow(f64(n), f64);
-    this.kinds = new Grow(u8(n), u8);
+    this.values = new Growable(Float64Array, n);
+    this.kinds = new Growable(Uint8Array, n);
   }
 
   add(token: string, row: number, reader: NumberReader): void {
@@ -160,7 +138,7 @@ class ColumnBuilder {
     if (this.text++ === 0) this.firstText = { row, token };
     if (this.textOverflow) return;
     if (!this.codes) {
-      this.codes = new Grow(i32(Math.max(16, this.kinds.data.length)), i32);
+      this.codes = new Growable(Int32Array, Math.max(16, this.kinds.data.length));
       for (let i = 0; i < row; i++) this.codes.push(-1);
       this.dict = new Map();
     }
@@ -230,7 +208,7 @@ export async function readCsvTable(input: CsvInput, opts: ReadTableOptions = {})
   let header = false;
   let headerLine: number | undefined;
   let columns: ColumnBuilder[] = [];
-  let lines = new Grow(i32(0), i32);
+  let lines = new Growable(Int32Array, 0);
   let rows = 0;
 
   await streamCsvRows(input, opts, {
@@ -262,7 +240,7 @@ export async function readCsvTable(input: CsvInput, opts: ReadTableOptions = {})
         // Size the arrays from the first record's length (a header may be much shorter).
         const estRows = Math.min(1 << 24, Math.ceil(size / Math.max(1, fields.join(',').length + 1)) + 16);
         for (const c of columns) c.reserve(estRows);
-        lines = new Grow(i32(estRows), i32);
+        lines = new Growable(Int32Array, estRows);
       }
       if (fields.length !== expected) {
         const source = header ? 'the header' : 'the first row';

@@ -20,6 +20,7 @@ import { createWrappingKey, isWrappingKey, recordAad, unwrapSecret, wrapSecret }
 import type { CkksPublicBundle } from '../crypto/ckks';
 import type { DeletionImpact, KeyMaterial, KeyRecord, KeyStore, NewKeyRecord, UsageRef } from './types';
 import { KEY_SCHEMES } from './types';
+import { memberOf } from '../util/member-of';
 
 /** The storage a key store needs. Values are structured-cloneable. */
 export interface KvBackend {
@@ -248,6 +249,8 @@ function damaged(): AppError {
   });
 }
 
+const isKeyScheme = memberOf(KEY_SCHEMES);
+
 function isUsageRef(u: unknown): u is UsageRef {
   if (typeof u !== 'object' || u === null) return false;
   const r = u as UsageRef;
@@ -261,7 +264,7 @@ export function isKeyRecord(r: unknown): r is KeyRecord {
   return (
     typeof k.id === 'string' &&
     /^[A-Za-z0-9._:-]{1,200}$/.test(k.id) &&
-    (KEY_SCHEMES as readonly string[]).includes(k.scheme) &&
+    isKeyScheme(k.scheme) &&
     typeof k.label === 'string' &&
     typeof k.createdAt === 'number' &&
     Number.isFinite(k.createdAt) &&

@@ -42,59 +42,33 @@ export function shapeSize(shape: readonly number[]): number {
 
 type AnyTypedArray = TypedArrayFor<Dtype>;
 
+/** A dtype's typed-array constructor, as this module calls it. */
+type TypedArrayConstructorOf = { new (length: number): AnyTypedArray; new (buffer: ArrayBuffer): AnyTypedArray };
+
+/** The typed array holding each dtype. */
+const ARRAY_OF: Readonly<Record<Dtype, TypedArrayConstructorOf>> = {
+  float64: Float64Array,
+  float32: Float32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+};
+
 /** Allocates a typed array of the dtype over `buffer` (or of `length` zeroed elements). */
 function allocate(dtype: Dtype, length: number): AnyTypedArray;
 function allocate(dtype: Dtype, buffer: ArrayBuffer): AnyTypedArray;
 function allocate(dtype: Dtype, arg: number | ArrayBuffer): AnyTypedArray {
-  // Overload resolution per constructor keeps this free of casts to `any`.
-  const a = arg as number & ArrayBuffer;
-  switch (dtype) {
-    case 'float64':
-      return new Float64Array(a);
-    case 'float32':
-      return new Float32Array(a);
-    case 'int64':
-      return new BigInt64Array(a);
-    case 'uint64':
-      return new BigUint64Array(a);
-    case 'int32':
-      return new Int32Array(a);
-    case 'uint32':
-      return new Uint32Array(a);
-    case 'int16':
-      return new Int16Array(a);
-    case 'uint16':
-      return new Uint16Array(a);
-    case 'int8':
-      return new Int8Array(a);
-    case 'uint8':
-      return new Uint8Array(a);
-  }
+  const TypedArray = ARRAY_OF[dtype];
+  return typeof arg === 'number' ? new TypedArray(arg) : new TypedArray(arg);
 }
 
 function constructorMatches(dtype: Dtype, data: unknown): boolean {
-  switch (dtype) {
-    case 'float64':
-      return data instanceof Float64Array;
-    case 'float32':
-      return data instanceof Float32Array;
-    case 'int64':
-      return data instanceof BigInt64Array;
-    case 'uint64':
-      return data instanceof BigUint64Array;
-    case 'int32':
-      return data instanceof Int32Array;
-    case 'uint32':
-      return data instanceof Uint32Array;
-    case 'int16':
-      return data instanceof Int16Array;
-    case 'uint16':
-      return data instanceof Uint16Array;
-    case 'int8':
-      return data instanceof Int8Array;
-    case 'uint8':
-      return data instanceof Uint8Array;
-  }
+  return data instanceof ARRAY_OF[dtype];
 }
 
 function assertShape(shape: readonly number[], name: string): void {
@@ -136,47 +110,35 @@ export function assertNdArray(arr: NdArray, name = 'array'): void {
   }
 }
 
+/** One element of a dtype's typed array: a number, or a bigint for int64 / uint64. */
+type ElementOf<D extends Dtype> = TypedArrayFor<D>[number];
+
+/** How one element of each dtype is read and written at byte `at`, little-endian (the portable path). */
+const ELEMENT_IO: { readonly [D in Dtype]: { read(v: DataView, at: number): ElementOf<D>; write(v: DataView, at: number, x: ElementOf<D>): void } } = {
+  float64: { read: (v, at) => v.getFloat64(at, true), write: (v, at, x) => v.setFloat64(at, x, true) },
+  float32: { read: (v, at) => v.getFloat32(at, true), write: (v, at, x) => v.setFloat32(at, x, true) },
+  int64: { read: (v, at) => v.getBigInt64(at, true), write: (v, at, x) => v.setBigInt64(at, x, true) },
+  uint64: { read: (v, at) => v.getBigUint64(at, true), write: (v, at, x) => v.setBigUint64(at, x, true) },
+  int32: { read: (v, at) => v.getInt32(at, true), write: (v, at, x) => v.setInt32(at, x, true) },
+  uint32: { read: (v, at) => v.getUint32(at, true), write: (v, at, x) => v.setUint32(at, x, true) },
+  int16: { read: (v, at) => v.getInt16(at, true), write: (v, at, x) => v.setInt16(at, x, true) },
+  uint16: { read: (v, at) => v.getUint16(at, true), write: (v, at, x) => v.setUint16(at, x, true) },
+  int8: { read: (v, at) => v.getInt8(at), write: (v, at, x) => v.setInt8(at, x) },
+  uint8: { read: (v, at) => v.getUint8(at), write: (v, at, x) => v.setUint8(at, x) },
+};
+
+/** The elements of any dtype's typed array, as the portable paths read and write them. */
+type Elements = { readonly length: number; [i: number]: number | bigint };
+
 /** Writes elements into a DataView little-endian (the portable path). */
 function encodeWithDataView(arr: NdArray): Uint8Array {
   const size = DTYPE_BYTES[arr.dtype];
   const out = new Uint8Array(arr.data.length * size);
   const dv = new DataView(out.buffer);
-  const d = arr.data;
-  for (let i = 0; i < d.length; i++) {
-    const o = i * size;
-    switch (arr.dtype) {
-      case 'float64':
-        dv.setFloat64(o, d[i] as number, true);
-        break;
-      case 'float32':
-        dv.setFloat32(o, d[i] as number, true);
-        break;
-      case 'int64':
-        dv.setBigInt64(o, d[i] as bigint, true);
-        break;
-      case 'uint64':
-        dv.setBigUint64(o, d[i] as bigint, true);
-        break;
-      case 'int32':
-        dv.setInt32(o, d[i] as number, true);
-        break;
-      case 'uint32':
-        dv.setUint32(o, d[i] as number, true);
-        break;
-      case 'int16':
-        dv.setInt16(o, d[i] as number, true);
-        break;
-      case 'uint16':
-        dv.setUint16(o, d[i] as number, true);
-        break;
-      case 'int8':
-        dv.setInt8(o, d[i] as number);
-        break;
-      case 'uint8':
-        dv.setUint8(o, d[i] as number);
-        break;
-    }
-  }
+  const d: Elements = arr.data;
+  // The writer matches the data's element type: assertNdArray / ndarray() tie data to dtype.
+  const write = ELEMENT_IO[arr.dtype].write as (v: DataView, at: number, x: number | bigint) => void;
+  for (let i = 0; i < d.length; i++) write(dv, i * size, d[i]);
   return out;
 }
 
@@ -185,42 +147,10 @@ function decodeWithDataView(dtype: Dtype, bytes: Uint8Array): AnyTypedArray {
   const size = DTYPE_BYTES[dtype];
   const n = bytes.byteLength / size;
   const out = allocate(dtype, n);
+  const slots: Elements = out;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < n; i++) {
-    const o = i * size;
-    switch (dtype) {
-      case 'float64':
-        (out as Float64Array)[i] = dv.getFloat64(o, true);
-        break;
-      case 'float32':
-        (out as Float32Array)[i] = dv.getFloat32(o, true);
-        break;
-      case 'int64':
-        (out as BigInt64Array)[i] = dv.getBigInt64(o, true);
-        break;
-      case 'uint64':
-        (out as BigUint64Array)[i] = dv.getBigUint64(o, true);
-        break;
-      case 'int32':
-        (out as Int32Array)[i] = dv.getInt32(o, true);
-        break;
-      case 'uint32':
-        (out as Uint32Array)[i] = dv.getUint32(o, true);
-        break;
-      case 'int16':
-        (out as Int16Array)[i] = dv.getInt16(o, true);
-        break;
-      case 'uint16':
-        (out as Uint16Array)[i] = dv.getUint16(o, true);
-        break;
-      case 'int8':
-        (out as Int8Array)[i] = dv.getInt8(o);
-        break;
-      case 'uint8':
-        (out as Uint8Array)[i] = dv.getUint8(o);
-        break;
-    }
-  }
+  const read: (v: DataView, at: number) => number | bigint = ELEMENT_IO[dtype].read;
+  for (let i = 0; i < n; i++) slots[i] = read(dv, i * size);
   return out;
 }
 

@@ -31,6 +31,7 @@
  * pass tighter budgets (lib/storage/e3e4.ts).
  */
 import { AppError } from '../errors';
+import { Growable } from '../util/growable';
 
 /** A value this codec can write and read: bytes or (nested) lists of them. */
 export type PickleValue = Uint8Array | readonly PickleValue[];
@@ -100,33 +101,15 @@ const BATCH_SIZE = 1000;
 
 // ---- writer -----------------------------------------------------------------------------------
 
-class ByteSink {
-  buf: Uint8Array;
-  len = 0;
-
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(64, capacity));
-  }
-
-  reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-
-  /** The written bytes: a view when the unused tail is small (avoids copying large payloads). */
-  result(): Uint8Array {
-    const slack = this.buf.length - this.len;
-    return slack <= 4096 + (this.len >>> 6) ? this.buf.subarray(0, this.len) : this.buf.slice(0, this.len);
-  }
+/** The written bytes: a view when the unused tail is small (avoids copying large payloads). */
+function written(out: Growable<Uint8Array>): Uint8Array {
+  const slack = out.data.length - out.length;
+  return slack <= 4096 + (out.length >>> 6) ? out.data.subarray(0, out.length) : out.data.slice(0, out.length);
 }
 
 /** Mirrors CPython's `_pickle.c` Pickler for lists and bytes. */
 class Pickler {
-  readonly #out: ByteSink;
+  readonly #out: Growable<Uint8Array>;
   readonly #protocol: PickleProtocol;
   readonly #minimal: boolean;
   readonly #memo = new Map<object, number>();
@@ -135,7 +118,7 @@ class Pickler {
   #frameStart = -1;
 
   constructor(protocol: PickleProtocol, minimal: boolean, capacity: number) {
-    this.#out = new ByteSink(capacity);
+    this.#out = new Growable(Uint8Array, Math.max(64, capacity));
     this.#protocol = protocol;
     this.#minimal = minimal;
   }
@@ -146,39 +129,39 @@ class Pickler {
     this.#save(value, 0);
     this.#write([OP.STOP]);
     this.#commitFrame();
-    return this.#out.result();
+    return written(this.#out);
   }
 
   #write(bytes: ArrayLike<number>): void {
     const out = this.#out;
     if (this.#framing && this.#frameStart < 0) {
       out.reserve(FRAME_HEADER);
-      this.#frameStart = out.len;
-      out.len += FRAME_HEADER;
+      this.#frameStart = out.length;
+      out.length += FRAME_HEADER;
     }
     out.reserve(bytes.length);
-    out.buf.set(bytes, out.len);
-    out.len += bytes.length;
+    out.data.set(bytes, out.length);
+    out.length += bytes.length;
   }
 
   #commitFrame(): void {
     if (!this.#framing || this.#frameStart < 0) return;
     const out = this.#out;
     const start = this.#frameStart;
-    const frameLen = out.len - start - FRAME_HEADER;
+    const frameLen = out.length - start - FRAME_HEADER;
     if (frameLen >= FRAME_SIZE_MIN) {
-      out.buf[start] = OP.FRAME;
-      new DataView(out.buf.buffer, out.buf.byteOffset + start + 1, 8).setBigUint64(0, BigInt(frameLen), true);
+      out.data[start] = OP.FRAME;
+      new DataView(out.data.buffer, out.data.byteOffset + start + 1, 8).setBigUint64(0, BigInt(frameLen), true);
     } else {
-      out.buf.copyWithin(start, start + FRAME_HEADER, out.len);
-      out.len -= FRAME_HEADER;
+      out.data.copyWithin(start, start + FRAME_HEADER, out.length);
+      out.length -= FRAME_HEADER;
     }
     this.#frameStart = -1;
   }
 
   /** CPython calls this before saving each object. */
   #opcodeBoundary(): void {
-    if (this.#framing && this.#frameStart >= 0 && this.#out.len - this.#frameStart - FRAME_HEADER >= FRAME_SIZE_TARGET) {
+    if (this.#framing && this.#frameStart >= 0 && this.#out.length - this.#frameStart - FRAME_HEADER >= FRAME_SIZE_TARGET) {
       this.#commitFrame();
     }
   }

@@ -3,6 +3,8 @@
  * Algorithm names as they travel on the wire (the Manager's `Algorithm` header, spec/protocol.md
  * §3.5, §4.1): upstream's names plus this project's (`DBSNNC_PQC`, `PKMEANS`).
  */
+import { memberOf } from '../../util/member-of';
+
 export const ALGORITHMS = [
   'KMEANS',
   'SKMEANS',
@@ -23,6 +25,5 @@ export const ALGORITHMS = [
 
 export type Algorithm = (typeof ALGORITHMS)[number];
 
-export function isAlgorithm(v: unknown): v is Algorithm {
-  return typeof v === 'string' && (ALGORITHMS as readonly string[]).includes(v);
-}
+/** True for a wire name (e.g. an `Algorithm` header read back). */
+export const isAlgorithm = memberOf(ALGORITHMS);
