@@ -17,8 +17,9 @@
  * Jobs: every clustering algorithm on blobs-1000x8-k4 (k 4), the classification algorithms on the
  * 200 × 5 / 50 × 5 split, and private k-means on a generated 10 000 × 8 blobs set (k 4).
  * Needs a built export (`npm run build`) and Debian Chromium (same flags as the e2e harness).
- * `--detail` also prints, per job, each long task (when, after pressing Run, and what the page showed)
- * and the bytes the job's own event log counts for its PUTs and GETs (a cross-check of MB up/down).
+ * `--detail` also prints, per job, each long task (when, after pressing Run, and what the page showed),
+ * the job's timed events summed by name, and the bytes the job's own event log counts for its PUTs
+ * and GETs (a cross-check of MB up/down).
  * `--memory` samples, every 100 ms, the live ArrayBuffers of the page and every worker (CDP
  * `Runtime.getHeapUsage` backing stores: where matrices, ciphertexts and chunk bodies live) and the
  * memory of every Chromium process (PSS of the browser's process tree: also V8 heaps, code, blob
@@ -108,7 +109,7 @@ interface Row {
   /** --memory, DBSKMeans: 1.5 × the largest UDM chunk + the dataset, MB. */
   readonly boundMb?: number;
   /** --detail: long tasks (ms after Run, duration, the status shown) and the event log's MB. */
-  readonly detail: { tasks: { at: number; ms: number; shown: string }[]; logMbUp: number; logMbDown: number };
+  readonly detail: { tasks: { at: number; ms: number; shown: string }[]; logMbUp: number; logMbDown: number; eventSeconds: [string, number][] };
   /** --trace: what ran in each main-thread task over 50 ms. */
   readonly traced?: readonly TracedTask[];
 }
@@ -291,9 +292,16 @@ async function runScenario(page: Page, url: string, s: Scenario, relay: Relay, c
     mbUp: up / 1e6,
     mbDown: down / 1e6,
     ...(memory ? { peakMb: peak / 1e6, buffersMb: buffersPeak / 1e6, ...(s.algorithm === 'DBSKMEANS' ? { boundMb: udmBound(s.rows ?? 1000, 8) / 1e6 } : {}) } : {}),
-    detail: { tasks: tasks.map((t) => ({ at: t.start - t0, ms: t.duration, shown: t.shown })), logMbUp: logged('PUT'), logMbDown: logged('GET') },
+    detail: { tasks: tasks.map((t) => ({ at: t.start - t0, ms: t.duration, shown: t.shown })), logMbUp: logged('PUT'), logMbDown: logged('GET'), eventSeconds: eventSeconds(job, started) },
     ...(traced ? { traced } : {}),
   };
+}
+
+/** The job's timed events since its start, summed by name, longest first (they may overlap). */
+function eventSeconds(job: JobRecord, started: number): [string, number][] {
+  const sums = new Map<string, number>();
+  for (const e of job.events) if (e.at >= started && e.durationMs) sums.set(e.name, (sums.get(e.name) ?? 0) + e.durationMs / 1000);
+  return [...sums].sort((a, b) => b[1] - a[1]);
 }
 
 async function main(): Promise<void> {
@@ -357,6 +365,7 @@ async function main(): Promise<void> {
       if (args.detail) {
         for (const t of row.detail.tasks) console.log(`  long task at +${(t.at / 1000).toFixed(2)} s: ${t.ms.toFixed(0)} ms (page showed: ${t.shown.trim()})`);
         console.log(`  event log: PUT ${row.detail.logMbUp.toFixed(1)} MB, GET ${row.detail.logMbDown.toFixed(1)} MB; network: up ${row.mbUp.toFixed(1)} MB, down ${row.mbDown.toFixed(1)} MB`);
+        console.log(`  timed events (s, summed by name): ${row.detail.eventSeconds.map(([n, sec]) => `${n} ${sec.toFixed(2)}`).join(', ')}`);
       }
       for (const t of row.traced ?? []) console.log(`  traced main-thread task: ${t.ms.toFixed(0)} ms, ${t.cpuMs.toFixed(0)} ms of it on a core (wall / CPU ms):\n${t.outline}`);
     }
