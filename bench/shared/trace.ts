@@ -1,5 +1,5 @@
 /**
- * Chromium traces over CDP (`Tracing.start` … `Tracing.end`, events reported in batches), and what
+ * Chromium traces over CDP (`Tracing.start` … `Tracing.end`, read back as one stream), and what
  * the page's main thread did in each of its long tasks: the trace's nested events (script, style,
  * layout, paint, GC, message deserialisation…) inside each task of `minMs` or more.
  */

@@ -130,12 +130,6 @@ export interface ObjectStore {
 }
 
 /**
- * One chunk as an encoder produces it and the client uploads it: key `{ballId}_{index}`, the raw
- * payload, the exact string tags of the metadata body and the payload's sha256 hex (`checksum`).
- * A streamed upload hands over its payload as a Blob (fetch sends a Blob without copying it into
- * the page's memory again).
- */
-/**
  * A request body produced again each time it is sent (a streamed E1 chunk, lib/storage/streamed.ts):
  * its size in bytes and a fresh stream of exactly that many bytes per `open()`. The transport
  * streams it where fetch can stream a request body (Node) and gathers it into a Blob elsewhere
@@ -146,6 +140,11 @@ export interface ProducedBody {
   open(): ReadableStream<Uint8Array>;
 }
 
+/**
+ * One chunk as an encoder produces it and the client uploads it: key `{ballId}_{index}`, the raw
+ * payload, the exact string tags of the metadata body and the payload's sha256 hex (`checksum`).
+ * A streamed upload hands over its payload as a `ProducedBody`.
+ */
 export interface ChunkSpec<P extends Uint8Array | Blob | ProducedBody = Uint8Array> {
   readonly key: string;
   readonly index: number;
